@@ -1,0 +1,1 @@
+"""The legacy source: its DDL, the read-only role, and the deterministic generator."""
