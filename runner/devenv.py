@@ -100,6 +100,9 @@ class DevEnvironment:
             "CUTOVER_TARGET_USER": MIGRATOR_ROLE,
             "CUTOVER_TARGET_PASSWORD": passwords[MIGRATOR_ROLE],
             "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+            # dbt masks the values of DBT_ENV_SECRET_* variables in everything it logs.
+            "DBT_ENV_SECRET_LEGACY_PASSWORD": passwords[READER_ROLE],
+            "DBT_ENV_SECRET_TARGET_PASSWORD": passwords[MIGRATOR_ROLE],
         }
 
     def target_superuser(self) -> Endpoint:

@@ -143,7 +143,7 @@ select
         when pg_temp.hit(409, g.id, 0.03) then ''
         when pg_temp.hit(410, g.id, 0.01) then '{theme: dark, notifications: yes'
         else format('{"theme": "%s", "notifications": %s, "page_size": %s}',
-            pg_temp.pick(411, g.id, array['light', 'dark']), pg_temp.r(412, g.id) < 0.5,
+            pg_temp.pick(411, g.id, array['light', 'dark']), (pg_temp.r(412, g.id) < 0.5)::text,
             pg_temp.pick(413, g.id, array['25', '50', '100']))
     end,
     case when pg_temp.r(414, g.id) < 0.6 then null else 'avatars/' || g.id || '.png' end,
@@ -692,7 +692,7 @@ cross join lateral (
         ), ', ') || ']}' as doc
     from (
         select s, abs(hashint8extended(g.id * 100 + s, 17)) as h
-        from generate_series(1, 3 + floor(pg_temp.r(2311, g.id) ^ 3 * 75)::integer) as s
+        from generate_series(1, 3 + floor(pg_temp.r(2311, g.id) ^ 3 * 49)::integer) as s
     ) as stages
 ) as d
 """,
@@ -718,7 +718,7 @@ select
         else format('[{"name": "setup", "due": "%s", "done": true}, '
             '{"name": "review", "due": "%s", "done": %s}]',
             (c.created + interval '7 days')::date, (c.created + interval '21 days')::date,
-            pg_temp.r(2410, g.id) < 0.5) end,
+            (pg_temp.r(2410, g.id) < 0.5)::text) end,
     c.created + interval '1 day',
     case when pg_temp.r(2411, g.id) < 0.5 then c.created + interval '30 days' end,
     c.created,

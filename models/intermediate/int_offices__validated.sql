@@ -1,0 +1,60 @@
+-- Every legacy office with its verdict: the repaired target values, the data-quality issues
+-- found on the way, and a reject_reason when no rule can make the row valid.
+with offices as (
+    select * from {{ ref('stg_legacy__office') }}
+),
+
+country_codes as (
+    select * from {{ ref('country_codes') }}
+),
+
+repaired as (
+    select
+        offices.*,
+        country_codes.country_code,
+        {{ normalize_email('offices.email') }} as normalized_email,
+        to_jsonb(offices) as original_values
+    from offices
+    left join country_codes
+        on lower(trim(offices.country)) = country_codes.legacy_value
+),
+
+checked as (
+    select
+        *,
+        case
+            when coalesce(office_name, '') = '' then 'missing_name'
+        end as reject_reason,
+        array_remove(array[
+            case when country is not null and country_code is null then 'unknown_country' end,
+            case
+                when normalized_email is not null and not {{ is_valid_email('normalized_email') }}
+                    then 'invalid_email'
+            end
+        ], null) as dq_issues
+    from repaired
+),
+
+final as (
+    select
+        legacy_id,
+        {{ stable_uuid('offices', 'legacy_id') }} as office_id,
+        office_name,
+        address_line1,
+        address_line2,
+        city,
+        state,
+        postal_code,
+        country_code,
+        phone,
+        case when 'invalid_email' = any(dq_issues) then null else normalized_email end as email,
+        coalesce(is_active, false) as is_active,
+        created_at,
+        updated_at,
+        reject_reason,
+        dq_issues,
+        original_values
+    from checked
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_categories__validated'), 'categories', 'dispatch_category') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_offices__validated'), 'offices', 'dispatch_office') }}

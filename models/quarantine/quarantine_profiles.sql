@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_profiles__validated'), 'profiles', none) }}

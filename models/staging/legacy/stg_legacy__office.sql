@@ -1,0 +1,37 @@
+with source as (
+    select
+        id,
+        name,
+        address1,
+        address2,
+        city,
+        state,
+        zip,
+        country,
+        phone,
+        email,
+        is_active,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_office') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        trim(name) as office_name,
+        trim(address1) as address_line1,
+        nullif(trim(address2), '') as address_line2,
+        trim(city) as city,
+        trim(state) as state,
+        trim(zip) as postal_code,
+        country::text as country,
+        trim(phone) as phone,
+        email::text as email,
+        is_active,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed
