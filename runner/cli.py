@@ -12,7 +12,7 @@ from rich.table import Table
 
 from runner import __version__
 from runner.config import legacy_admin_endpoint
-from runner.errors import CutoverError
+from runner.errors import CutoverError, connection_reason
 
 console = Console(stderr=True)
 out = Console()
@@ -26,7 +26,7 @@ def friendly_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except CutoverError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
@@ -106,10 +106,14 @@ def dev_env() -> None:
 
 def _print_servers(env, values: dict[str, str]) -> None:
     out.print("[bold]Local servers are up.[/]")
-    out.print(f"  legacy  postgresql://{values['CUTOVER_LEGACY_USER']}@127.0.0.1:"
-              f"{values['CUTOVER_LEGACY_PORT']}/{values['CUTOVER_LEGACY_DB']}  (read-only role)")
-    out.print(f"  target  postgresql://{values['CUTOVER_TARGET_USER']}@127.0.0.1:"
-              f"{values['CUTOVER_TARGET_PORT']}/{values['CUTOVER_TARGET_DB']}  (migration role)")
+    out.print(
+        f"  legacy  postgresql://{values['CUTOVER_LEGACY_USER']}@127.0.0.1:"
+        f"{values['CUTOVER_LEGACY_PORT']}/{values['CUTOVER_LEGACY_DB']}  (read-only role)"
+    )
+    out.print(
+        f"  target  postgresql://{values['CUTOVER_TARGET_USER']}@127.0.0.1:"
+        f"{values['CUTOVER_TARGET_PORT']}/{values['CUTOVER_TARGET_DB']}  (migration role)"
+    )
     out.print(f"  data    {env.root}")
     out.print(f"  env     {env.env_file} (passwords; git-ignored)")
     out.print('For dbt or psql in this shell:  eval "$(cutover dev env)"')
@@ -131,10 +135,14 @@ def _progress_printer(verb: str):
 
 
 @legacy.command("generate")
-@click.option("--scale", type=float, default=0.05, show_default=True,
-              help="1.0 is production size (about 1.85 million rows).")
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="Same seed and scale, same database.")
+@click.option(
+    "--scale",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="1.0 is production size (about 1.85 million rows).",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed and scale, same database.")
 @friendly_errors
 def legacy_generate(scale: float, seed: int) -> None:
     """Recreate the legacy tables and fill them deterministically, data problems included."""
@@ -143,27 +151,34 @@ def legacy_generate(scale: float, seed: int) -> None:
 
     reader = environment().get("CUTOVER_LEGACY_USER")
     endpoint = legacy_admin_endpoint()
-    console.print(f"Generating the legacy database at scale {scale} (seed {seed}) "
-                  f"in {endpoint.display()}")
-    result = generate(endpoint, scale, seed, reader_role=reader,
-                      progress=_progress_printer("filled"))
-    out.print(f"Generated {result.total_rows:,} rows in {len(result.rows)} tables "
-              f"in {result.seconds:.1f} s.")
+    console.print(f"Generating the legacy database at scale {scale} (seed {seed}) in {endpoint.display()}")
+    result = generate(endpoint, scale, seed, reader_role=reader, progress=_progress_printer("filled"))
+    out.print(f"Generated {result.total_rows:,} rows in {len(result.rows)} tables in {result.seconds:.1f} s.")
 
 
 @legacy.command("mutate")
-@click.option("--fraction", type=float, default=0.01, show_default=True,
-              help="Share of each table's rows touched: a third updated, deleted, inserted.")
+@click.option(
+    "--fraction",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Share of each table's rows touched: a third updated, deleted, inserted.",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--round", "round_", type=int, default=1, show_default=True,
-              help="Which rehearsal interval this is; its changes are dated 2026-01-01 + N days.")
+@click.option(
+    "--round",
+    "round_",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Which rehearsal interval this is; its changes are dated 2026-01-01 + N days.",
+)
 @friendly_errors
 def legacy_mutate(fraction: float, seed: int, round_: int) -> None:
     """Act like the live application between rehearsals: inserts, updates, hard deletes."""
     from runner.legacy.generator import mutate
 
-    result = mutate(legacy_admin_endpoint(), fraction, seed, round_,
-                    progress=_progress_printer("changed"))
+    result = mutate(legacy_admin_endpoint(), fraction, seed, round_, progress=_progress_printer("changed"))
     out.print(
         f"Inserted {sum(result.inserted.values()):,}, updated {sum(result.updated.values()):,} "
         f"and deleted {sum(result.deleted.values()):,} rows in {result.seconds:.1f} s."
@@ -171,8 +186,9 @@ def legacy_mutate(fraction: float, seed: int, round_: int) -> None:
 
 
 @legacy.command("problems")
-@click.option("--count/--no-count", default=True, show_default=True,
-              help="Count each problem in the legacy database.")
+@click.option(
+    "--count/--no-count", default=True, show_default=True, help="Count each problem in the legacy database."
+)
 @friendly_errors
 def legacy_problems(count: bool) -> None:
     """List the data problems the generator makes, with their rates (and counts)."""
@@ -188,11 +204,43 @@ def legacy_problems(count: bool) -> None:
                 for i, problem in enumerate(PROBLEMS):
                     counts[i] = conn.execute(problem.count_sql).fetchone()[0]
         except psycopg.OperationalError as exc:
-            raise CutoverError(f"Could not connect to {endpoint.display()}: {exc}") from exc
-    table = Table("table", "problem", "rate", "what", *(["rows"] if count else []))
+            raise CutoverError(
+                f"Cannot reach the legacy database at {endpoint.display()}: {connection_reason(exc)}."
+            ) from exc
+    table = Table(title="Data problems of the generated legacy database")
+    table.add_column("table", no_wrap=True)
+    table.add_column("problem", no_wrap=True)
+    table.add_column("rate")
+    table.add_column("what")
+    if count:
+        table.add_column("rows", justify="right", no_wrap=True)
     for i, problem in enumerate(PROBLEMS):
         cells = [problem.table, problem.code, problem.rate, problem.description]
         if count:
             cells.append(f"{counts[i]:,}")
         table.add_row(*cells)
     out.print(table)
+
+
+# --- run: the cutover --------------------------------------------------------------------------
+
+
+@main.command("run")
+@click.option(
+    "--select",
+    "select",
+    default=None,
+    metavar="SELECTOR",
+    help="Only these dbt nodes, e.g. '+profiles' (default: the whole project).",
+)
+@click.option("--target", default=None, help="dbt target in profiles/profiles.yml (dev, staging, prod).")
+@friendly_errors
+def run(select: str | None, target: str | None) -> None:
+    """Build and test the migration: every model, seed and dbt test, in dependency order."""
+    from runner.build import run_build
+
+    summary = run_build(select=select, target=target, console=console)
+    out.print(summary.table)
+    if not summary.success:
+        raise CutoverError(summary.failure_sentence)
+    out.print(f"[green]Cutover build passed:[/] {summary.passed} nodes in {summary.seconds:.1f} s.")

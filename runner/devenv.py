@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from runner.config import PROJECT_DIR, Endpoint
-from runner.errors import CutoverError
+from runner.errors import CutoverError, connection_reason
 from runner.servers import SUPERUSER, LocalServer, embedded_bin_dir
 
 LEGACY_DB = "legacy"
@@ -106,15 +106,12 @@ class DevEnvironment:
         }
 
     def target_superuser(self) -> Endpoint:
-        return Endpoint(
-            "127.0.0.1", self.target.port, TARGET_DB, SUPERUSER, self.target.superuser_password()
-        )
+        return Endpoint("127.0.0.1", self.target.port, TARGET_DB, SUPERUSER, self.target.superuser_password())
 
     def _role_passwords(self) -> dict[str, str]:
         if not self.secrets_file.exists():
             self.secrets_file.write_text(
-                f"{READER_ROLE}={secrets.token_urlsafe(24)}\n"
-                f"{MIGRATOR_ROLE}={secrets.token_urlsafe(24)}\n"
+                f"{READER_ROLE}={secrets.token_urlsafe(24)}\n{MIGRATOR_ROLE}={secrets.token_urlsafe(24)}\n"
             )
             self.secrets_file.chmod(0o600)
         pairs = (line.split("=", 1) for line in self.secrets_file.read_text().splitlines() if line)
@@ -147,16 +144,14 @@ def _connect(conninfo: str) -> psycopg.Connection:
     try:
         return psycopg.connect(conninfo, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise CutoverError(f"Could not connect to a local server: {exc}".strip()) from exc
+        raise CutoverError(f"Cannot reach a local server: {connection_reason(exc)}.") from exc
 
 
 def _ensure_database(conn: psycopg.Connection, name: str, owner: str) -> None:
     exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
     if not exists:
         conn.execute(
-            sql.SQL("create database {} owner {}").format(
-                sql.Identifier(name), sql.Identifier(owner)
-            )
+            sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(owner))
         )
 
 
@@ -164,9 +159,7 @@ def _ensure_role(conn: psycopg.Connection, name: str, password: str) -> None:
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone()
     verb = "alter" if exists else "create"
     conn.execute(
-        sql.SQL(verb + " role {} login password {}").format(
-            sql.Identifier(name), sql.Literal(password)
-        )
+        sql.SQL(verb + " role {} login password {}").format(sql.Identifier(name), sql.Literal(password))
     )
 
 

@@ -3,3 +3,13 @@
 
 class CutoverError(Exception):
     """An error with a message fit to show a user as it is."""
+
+
+def connection_reason(exc: Exception) -> str:
+    """The part of a libpq connection error a user needs: 'Connection refused', 'password
+    authentication failed for user "x"', ... (never the connection string)."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return "no answer"
+    reason = lines[0].rsplit("failed: ", 1)[-1]
+    return reason.removeprefix("FATAL:").strip().rstrip(".")

@@ -144,9 +144,12 @@ class LocalServer:
             result = subprocess.run(
                 [
                     self._bin("initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", SUPERUSER,
-                    "--pwfile", str(pwfile),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
                     "--auth-local=scram-sha-256",
                     "--auth-host=scram-sha-256",
                     "--encoding=UTF8",
@@ -180,10 +183,17 @@ class LocalServer:
             )
         result = subprocess.run(
             [
-                self._bin("pg_ctl"), "start", "-w", "-t", "60",
-                "-D", str(self.data_dir),
-                "-l", str(self.log_file),
-                "-o", f"-p {self.port}",
+                self._bin("pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                f"-p {self.port}",
             ],
             capture_output=True,
             text=True,

@@ -138,10 +138,43 @@ orphan_userprofiles as (
     )
 ),
 
+-- A rejected account takes its profile row to the quarantine with it, so that every legacy
+-- row of both tables is accounted for.
+profiles_of_rejected_accounts as (
+    select
+        'dispatch_userprofile'::text as legacy_table,
+        userprofile_legacy_id as legacy_id,
+        profile_id,
+        userprofile_legacy_id,
+        username,
+        email,
+        first_name,
+        last_name,
+        role,
+        phone,
+        office_id,
+        timezone,
+        settings,
+        avatar_key,
+        is_staff,
+        is_superuser,
+        is_active,
+        joined_at,
+        last_login_at,
+        updated_at,
+        reject_reason,
+        dq_issues,
+        original_values -> 'userprofile' as original_values
+    from accounts
+    where reject_reason is not null and userprofile_legacy_id is not null
+),
+
 final as (
     select * from accounts
     union all
     select * from orphan_userprofiles
+    union all
+    select * from profiles_of_rejected_accounts
 )
 
 select * from final

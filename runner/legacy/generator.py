@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from runner.config import Endpoint
-from runner.errors import CutoverError
+from runner.errors import CutoverError, connection_reason
 from runner.legacy.tables import STORAGE_INVENTORY_FILL, TABLES, LegacyTable
 
 # A comment on the legacy database marks it as ours to overwrite.
@@ -41,10 +41,7 @@ def target_rows(scale: float) -> dict[str, int]:
     """Rows to generate per table (before the ~1% of users left without a profile)."""
     if scale <= 0:
         raise CutoverError(f"--scale must be above 0, not {scale}.")
-    return {
-        t.name: max(round(t.rows_at_scale_1 * scale), min(MIN_ROWS, t.rows_at_scale_1))
-        for t in TABLES
-    }
+    return {t.name: max(round(t.rows_at_scale_1 * scale), min(MIN_ROWS, t.rows_at_scale_1)) for t in TABLES}
 
 
 def _sql_file(name: str) -> str:
@@ -56,8 +53,7 @@ def _connect(endpoint: Endpoint) -> psycopg.Connection:
         return psycopg.connect(endpoint.conninfo(), autocommit=True)
     except psycopg.OperationalError as exc:
         raise CutoverError(
-            f"Could not connect to the legacy database at {endpoint.display()}: "
-            f"{str(exc).strip().splitlines()[-1]}"
+            f"Cannot reach the legacy database at {endpoint.display()}: {connection_reason(exc)}."
         ) from exc
 
 
@@ -67,9 +63,7 @@ def _install_helpers(conn: psycopg.Connection, seed: int) -> None:
 
 
 def _check_synthetic(conn: psycopg.Connection, dbname: str) -> None:
-    tables = conn.execute(
-        "select count(*) from pg_tables where schemaname = 'public'"
-    ).fetchone()[0]
+    tables = conn.execute("select count(*) from pg_tables where schemaname = 'public'").fetchone()[0]
     comment = conn.execute(
         "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
         (dbname,),
@@ -81,8 +75,9 @@ def _check_synthetic(conn: psycopg.Connection, dbname: str) -> None:
         )
 
 
-def _fill(conn: psycopg.Connection, table: LegacyTable, lo: int, hi: int,
-          parents: dict[str, int], round_: int = 0) -> int:
+def _fill(
+    conn: psycopg.Connection, table: LegacyTable, lo: int, hi: int, parents: dict[str, int], round_: int = 0
+) -> int:
     params = {f"n_{name}": count for name, count in parents.items()}
     statement = Template(table.insert).substitute(lo=lo, hi=hi, round=round_, **params)
     return conn.execute(statement).rowcount
@@ -100,10 +95,9 @@ def _max_ids(conn: psycopg.Connection) -> dict[str, int]:
 def _reset_sequences(conn: psycopg.Connection) -> None:
     for t in TABLES:
         conn.execute(
-            sql.SQL("select setval(pg_get_serial_sequence({}, 'id'), "
-                    "greatest((select max(id) from {}), 1))").format(
-                sql.Literal(t.name), sql.Identifier(t.name)
-            )
+            sql.SQL(
+                "select setval(pg_get_serial_sequence({}, 'id'), greatest((select max(id) from {}), 1))"
+            ).format(sql.Literal(t.name), sql.Identifier(t.name))
         )
 
 
@@ -132,8 +126,13 @@ def grant_read_only(conn: psycopg.Connection, role: str) -> None:
     )
 
 
-def generate(endpoint: Endpoint, scale: float, seed: int, reader_role: str | None = None,
-             progress: Progress | None = None) -> GenerationResult:
+def generate(
+    endpoint: Endpoint,
+    scale: float,
+    seed: int,
+    reader_role: str | None = None,
+    progress: Progress | None = None,
+) -> GenerationResult:
     """Drop and recreate the legacy tables, then fill them at `scale` from `seed`."""
     wanted = target_rows(scale)
     started = time.perf_counter()
@@ -176,8 +175,9 @@ class MutationResult:
     seconds: float
 
 
-def mutate(endpoint: Endpoint, fraction: float, seed: int, round_: int = 1,
-           progress: Progress | None = None) -> MutationResult:
+def mutate(
+    endpoint: Endpoint, fraction: float, seed: int, round_: int = 1, progress: Progress | None = None
+) -> MutationResult:
     """Act like the live application between rehearsals, on `fraction` of each table's rows.
 
     A third of the touched rows are updated (`modified` moves to the round's day, 2026-01-01
@@ -202,18 +202,19 @@ def mutate(endpoint: Endpoint, fraction: float, seed: int, round_: int = 1,
             columns = _columns(conn, table.name)
             count = conn.execute(sql.SQL("select count(*) from {}").format(name)).fetchone()[0]
             per_kind = max(1, round(count * fraction / 3))
-            chosen = sql.SQL(
-                "select id from {} order by pg_temp.r({}, id) limit {}"
-            )
+            chosen = sql.SQL("select id from {} order by pg_temp.r({}, id) limit {}")
             if table.update_set or "modified" in columns:
                 assignments = []
                 if "modified" in columns:
-                    assignments.append(f"modified = {now} + pg_temp.ri({salt}, id, 3600) * interval '1 second'")
+                    assignments.append(
+                        f"modified = {now} + pg_temp.ri({salt}, id, 3600) * interval '1 second'"
+                    )
                 if table.update_set:
                     assignments.append(Template(table.update_set).substitute(round=int(round_)))
                 updated[table.name] = conn.execute(
                     sql.SQL("update {} set {} where id in ({})").format(
-                        name, sql.SQL(", ".join(assignments)),
+                        name,
+                        sql.SQL(", ".join(assignments)),
                         chosen.format(name, sql.Literal(salt + 1), sql.Literal(per_kind)),
                     )
                 ).rowcount
@@ -225,8 +226,7 @@ def mutate(endpoint: Endpoint, fraction: float, seed: int, round_: int = 1,
                 ).rowcount
             source = table.follows or table.name
             lo = before[source] + 1
-            hi = before[source] + (per_kind if table.follows is None else
-                                   inserted.get(source, 0))
+            hi = before[source] + (per_kind if table.follows is None else inserted.get(source, 0))
             parents = {t.name: before[t.name] for t in TABLES}
             parents[table.name] = hi
             inserted[table.name] = _fill(conn, table, lo, hi, parents, round_) if hi >= lo else 0
@@ -235,17 +235,19 @@ def mutate(endpoint: Endpoint, fraction: float, seed: int, round_: int = 1,
                 conn.execute(
                     sql.SQL("update {} set {} where id between {} and {}").format(
                         name,
-                        sql.SQL(", ").join(
-                            sql.SQL("{} = " + now).format(sql.Identifier(c)) for c in stamps
-                        ),
-                        sql.Literal(lo), sql.Literal(hi),
+                        sql.SQL(", ").join(sql.SQL("{} = " + now).format(sql.Identifier(c)) for c in stamps),
+                        sql.Literal(lo),
+                        sql.Literal(hi),
                     )
                 )
             if table.name == "dispatch_file" and inserted[table.name]:
                 conn.execute(Template(STORAGE_INVENTORY_FILL).substitute(lo=lo, hi=hi))
             if progress:
-                progress(table.name, updated.get(table.name, 0) + deleted.get(table.name, 0)
-                         + inserted[table.name], time.perf_counter() - t0)
+                progress(
+                    table.name,
+                    updated.get(table.name, 0) + deleted.get(table.name, 0) + inserted[table.name],
+                    time.perf_counter() - t0,
+                )
         _reset_sequences(conn)
     return MutationResult(inserted, updated, deleted, time.perf_counter() - started)
 
@@ -265,8 +267,6 @@ def table_counts(endpoint: Endpoint) -> dict[str, int]:
     with _connect(endpoint) as conn:
         names = [t.name for t in TABLES] + ["storage_inventory"]
         return {
-            name: conn.execute(
-                sql.SQL("select count(*) from {}").format(sql.Identifier(name))
-            ).fetchone()[0]
+            name: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(name))).fetchone()[0]
             for name in names
         }

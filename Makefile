@@ -1,0 +1,38 @@
+# The two commands a fresh machine needs (see README):
+#   make demo   set up, start the local servers, generate a legacy database, run the cutover
+#   make test   set up and run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCALE  ?= 0.05
+SEED   ?= 42
+
+.PHONY: setup demo test lint servers-down clean
+
+$(BIN)/cutover: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/cutover
+
+demo: setup
+	$(BIN)/cutover dev up
+	$(BIN)/cutover legacy generate --scale $(SCALE) --seed $(SEED)
+	$(BIN)/cutover run
+	$(BIN)/cutover dev status
+
+test: setup
+	$(BIN)/ruff check runner tests
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check runner tests
+	$(BIN)/ruff format --check runner tests
+
+servers-down: setup
+	$(BIN)/cutover dev down
+
+clean:
+	rm -rf target logs .pytest_cache

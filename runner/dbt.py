@@ -1,0 +1,131 @@
+"""dbt, in-process: parse the project once, then run any number of commands on that manifest.
+
+A dbt process pays several seconds of start-up; through dbtRunner with a reused manifest,
+later invocations cost well under a second. dbt's structured events are handed to a callback
+(progress, audit); its console output is not scraped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.config import PROJECT_DIR, environment
+from runner.errors import CutoverError
+
+EventCallback = Callable[[object], None]
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """What one model, seed or test did in one invocation."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    rows_affected: int | None
+    message: str | None
+
+
+@dataclass
+class InvocationResult:
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+@contextmanager
+def dbt_environment(env: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Expose the connection settings to dbt's env_var() for the duration of a call.
+
+    The passwords are also exported as DBT_ENV_SECRET_* so that dbt masks them in everything
+    it logs (the foreign-data wrapper's user mapping carries the legacy password).
+    """
+    values = dict(environment(env))
+    for name in ("CUTOVER_LEGACY_PASSWORD", "CUTOVER_TARGET_PASSWORD"):
+        if values.get(name):
+            values["DBT_ENV_SECRET_" + name.removeprefix("CUTOVER_")] = values[name]
+    values.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR / "profiles"))
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+class DbtProject:
+    """The dbt project of this repository, parsed once per runner process."""
+
+    def __init__(
+        self, project_dir: Path = PROJECT_DIR, target: str | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.project_dir = project_dir
+        self.target = target
+        self.env = env
+        self.manifest = None
+
+    def _common_args(self) -> list[str]:
+        args = ["--project-dir", str(self.project_dir)]
+        profiles_dir = environment(self.env).get("DBT_PROFILES_DIR", str(self.project_dir / "profiles"))
+        args += ["--profiles-dir", profiles_dir]
+        if self.target:
+            args += ["--target", self.target]
+        return args
+
+    def parse(self) -> None:
+        from dbt.cli.main import dbtRunner
+
+        with dbt_environment(self.env):
+            result = dbtRunner().invoke(["parse", "--quiet", *self._common_args()])
+        if not result.success:
+            raise CutoverError(f"dbt could not parse the project: {_first_line(result.exception)}")
+        self.manifest = result.result
+
+    def invoke(self, command: list[str], on_event: EventCallback | None = None) -> InvocationResult:
+        """Run one dbt command (e.g. ["build", "--select", "+profiles"]) on the parsed manifest."""
+        from dbt.cli.main import dbtRunner
+
+        if self.manifest is None:
+            self.parse()
+        callbacks = [on_event] if on_event else []
+        with dbt_environment(self.env):
+            runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
+            result = runner.invoke([*command, "--quiet", *self._common_args()])
+        results = getattr(result.result, "results", None) or []
+        nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
+        error = _first_line(result.exception) if result.exception else None
+        return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _node_result(result) -> NodeResult:
+    response = getattr(result, "adapter_response", None) or {}
+    node = result.node
+    return NodeResult(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=str(node.resource_type),
+        status=str(result.status),
+        seconds=float(result.execution_time or 0.0),
+        rows_affected=response.get("rows_affected") if isinstance(response, dict) else None,
+        message=result.message,
+    )
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

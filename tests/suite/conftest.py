@@ -1,0 +1,73 @@
+"""Fixtures: real PostgreSQL servers started by the suite, never a mocked database.
+
+One pair of servers (legacy and target) per test session, on free ports under a temporary
+folder, provisioned exactly as `cutover dev up` provisions the dev pair. Generator scales are
+small; full-scale figures belong to the benchmark command, not to tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import SCALE, SEED
+
+from runner.config import Endpoint, legacy_admin_endpoint
+from runner.dbt import DbtProject
+from runner.devenv import DevEnvironment
+from runner.legacy.generator import generate
+from runner.servers import free_port
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
+    root = Path(tmp_path_factory.mktemp("servers", numbered=True))
+    bin_dir = Path(os.environ["CUTOVER_PG_BIN"]) if os.environ.get("CUTOVER_PG_BIN") else None
+    env = DevEnvironment(root=root, legacy_port=free_port(), target_port=free_port(), bin_dir=bin_dir)
+    values = env.up()
+    artefacts = root / "dbt"
+    values["DBT_TARGET_PATH"] = str(artefacts / "target")
+    values["DBT_LOG_PATH"] = str(artefacts / "logs")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
+        yield env
+    env.destroy()
+
+
+@pytest.fixture(scope="session")
+def admin(servers: DevEnvironment) -> Endpoint:
+    return legacy_admin_endpoint()
+
+
+@pytest.fixture(scope="session")
+def reader_role(servers: DevEnvironment) -> str:
+    return os.environ["CUTOVER_LEGACY_USER"]
+
+
+@pytest.fixture
+def fresh_legacy(admin: Endpoint, reader_role: str) -> Endpoint:
+    """A newly generated legacy database at the test scale (about 2 s), for a test that changes it."""
+    generate(admin, SCALE, SEED, reader_role=reader_role)
+    return admin
+
+
+@pytest.fixture(scope="module")
+def generated_legacy(admin: Endpoint, reader_role: str) -> Endpoint:
+    """A newly generated legacy database shared by the read-only tests of one module."""
+    generate(admin, SCALE, SEED, reader_role=reader_role)
+    return admin
+
+
+@pytest.fixture(scope="session")
+def dbt_project(servers: DevEnvironment) -> DbtProject:
+    project = DbtProject()
+    project.parse()
+    return project
+
+
+@pytest.fixture(scope="session")
+def target_super(servers: DevEnvironment) -> Endpoint:
+    return servers.target_superuser()

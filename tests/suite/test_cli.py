@@ -1,0 +1,61 @@
+"""The command line: one clear sentence and a non-zero exit for what a user can get wrong."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from runner.cli import main
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_help_lists_the_command_groups():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("dev", "legacy", "run"):
+        assert command in result.output
+
+
+def test_zero_scale_is_refused_with_one_sentence(servers):
+    result = invoke("legacy", "generate", "--scale", "0")
+    assert result.exit_code == 1
+    assert "--scale must be above 0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_non_numeric_scale_is_a_usage_error():
+    result = invoke("legacy", "generate", "--scale", "lots")
+    assert result.exit_code == 2
+    assert "lots" in result.output
+
+
+def test_unreachable_target_is_one_clear_sentence(servers):
+    result = invoke("run", env={"CUTOVER_TARGET_PORT": "1"})
+    assert result.exit_code == 1
+    assert "Cannot reach the target database at postgresql://migrator@127.0.0.1:1/target" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_wrong_password_is_one_clear_sentence_without_the_password(servers):
+    result = invoke("run", env={"CUTOVER_LEGACY_PASSWORD": "wrong-password-123"})
+    assert result.exit_code == 1
+    assert "Cannot reach the legacy database" in result.output
+    assert "wrong-password-123" not in result.output
+
+
+def test_problems_lists_every_data_problem_with_counts(generated_legacy):
+    result = invoke("legacy", "problems")
+    assert result.exit_code == 0, result.output
+    assert "birth_date_impossible" in result.output
+
+
+def test_generate_then_run_builds_phase_one(servers):
+    generated = invoke("legacy", "generate", "--scale", "0.01")
+    assert generated.exit_code == 0, generated.output
+    assert "Generated" in generated.output
+    built = invoke("run")
+    assert built.exit_code == 0, built.output
+    assert "Cutover build passed" in built.output
+    assert "profiles" in built.output
