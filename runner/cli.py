@@ -15,7 +15,8 @@ from runner.config import legacy_admin_endpoint
 from runner.errors import CutoverError, connection_reason
 
 console = Console(stderr=True)
-out = Console()
+# Tables stay readable when the output goes to a file or a CI log.
+out = Console() if Console().is_terminal else Console(width=120)
 
 
 def friendly_errors(func: Callable) -> Callable:
