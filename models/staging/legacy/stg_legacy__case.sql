@@ -1,0 +1,31 @@
+with source as (
+    select
+        id,
+        patient_id,
+        doctor_id,
+        title,
+        state,
+        opened_at,
+        closed_at,
+        is_deleted,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_case') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        patient_id as legacy_patient_id,
+        doctor_id as legacy_doctor_id,
+        trim(title) as title,
+        state::text as state,
+        {{ legacy_timestamp('opened_at') }} as opened_at,
+        {{ legacy_timestamp('closed_at') }} as closed_at,
+        is_deleted,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

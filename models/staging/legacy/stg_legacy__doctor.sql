@@ -1,0 +1,29 @@
+with source as (
+    select
+        id,
+        user_id,
+        office_id,
+        license_no,
+        specialty,
+        title,
+        is_deleted,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_doctor') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        user_id as legacy_user_id,
+        office_id as legacy_office_id,
+        nullif(trim(license_no), '') as license_number,
+        nullif(trim(specialty), '') as specialty,
+        title::text as title,
+        is_deleted,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,23 @@
+with source as (
+    select
+        id,
+        patient_id,
+        jaw,
+        teeth,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_jaw') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        patient_id as legacy_patient_id,
+        jaw::text as jaw,
+        teeth,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

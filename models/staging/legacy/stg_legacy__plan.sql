@@ -1,0 +1,29 @@
+with source as (
+    select
+        id,
+        patient_id,
+        order_id,
+        version,
+        approved,
+        approved_at,
+        data,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_plan') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        patient_id as legacy_patient_id,
+        order_id as legacy_order_id,
+        version,
+        approved as is_approved,
+        {{ legacy_timestamp('approved_at') }} as approved_at,
+        data,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with source as (
+    select
+        id,
+        order_id,
+        category_id,
+        sku,
+        name,
+        quantity,
+        unit_price_cents,
+        status,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_product') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        order_id as legacy_order_id,
+        category_id as legacy_category_id,
+        nullif(trim(sku), '') as sku,
+        trim(name) as product_name,
+        quantity,
+        unit_price_cents,
+        status::text as status,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with source as (
+    select
+        id,
+        name,
+        order_id,
+        technician_id,
+        status,
+        milestones,
+        started_at,
+        finished_at,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_project') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        trim(name) as project_name,
+        order_id as legacy_order_id,
+        technician_id as legacy_technician_id,
+        status::text as status,
+        milestones,
+        {{ legacy_timestamp('started_at') }} as started_at,
+        {{ legacy_timestamp('finished_at') }} as finished_at,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+with source as (
+    select
+        id,
+        order_id,
+        patient_id,
+        kind,
+        status,
+        assignee_id,
+        due_date,
+        completed_at,
+        notes,
+        created,
+        modified
+    from {{ source('legacy', 'dispatch_task') }}
+),
+
+renamed as (
+    select
+        id as legacy_id,
+        order_id as legacy_order_id,
+        patient_id as legacy_patient_id,
+        trim(kind) as kind,
+        status::text as status,
+        assignee_id as legacy_assignee_id,
+        due_date,
+        {{ legacy_timestamp('completed_at') }} as completed_at,
+        notes,
+        {{ legacy_timestamp('created') }} as created_at,
+        {{ legacy_timestamp('modified') }} as updated_at
+    from source
+)
+
+select * from renamed
