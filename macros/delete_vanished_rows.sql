@@ -1,16 +1,19 @@
 {#-
     Post-hook of every target entity: remove the target rows whose legacy row is gone (hard
-    deleted in the live application) or no longer valid (now quarantined). `validated` is the
-    entity's intermediate model; its rows without a reject_reason are what the target must hold.
-    Children follow through their foreign keys (ON DELETE CASCADE for required references, SET
-    NULL for optional ones) and are then reconciled by their own models.
+    deleted in the live application) or no longer belongs in the target (now quarantined, or
+    merged into another row). `validated` is the entity's intermediate model; its rows that
+    satisfy `valid_where` are what the target must hold. Children follow through their foreign
+    keys (ON DELETE CASCADE for required references, SET NULL for optional ones) and are then
+    reconciled by their own models. During a batched run (var cutover_batch) only the batch's
+    legacy ids are considered.
 -#}
-{% macro delete_vanished_rows(validated) -%}
+{% macro delete_vanished_rows(validated, valid_where='reject_reason is null') -%}
     delete from {{ this }} as target_row
     where not exists (
         select 1
         from {{ validated }} as validated_row
         where validated_row.legacy_id = target_row.legacy_id
-            and validated_row.reject_reason is null
+            and ({{ valid_where }})
     )
+    {{- batch_condition('target_row.legacy_id') }}
 {%- endmacro %}

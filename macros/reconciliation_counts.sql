@@ -5,9 +5,10 @@
     which the client's first rule wants to be exactly 0.
 
     migrated_where restricts the migrated rows counted (e.g. profiles that have a userprofile);
-    merged is a SQL expression for the count of rows merged into others (default 0).
+    validated, for an entity whose rows can be merged, is its intermediate model, where merged
+    rows carry merged_into_legacy_id.
 -#}
-{% macro reconciliation_counts(entity, legacy_table, staged, migrated, quarantine, migrated_where='true', merged='0') -%}
+{% macro reconciliation_counts(entity, legacy_table, staged, migrated, quarantine, migrated_where='true', validated=none) -%}
     select
         '{{ entity }}'::text as entity,
         '{{ legacy_table }}'::text as legacy_table,
@@ -23,5 +24,11 @@
         select count(*) as row_count from {{ quarantine }}
         where legacy_table = '{{ legacy_table }}'
     ) as quarantined
-    cross join (select ({{ merged }})::bigint as row_count) as merged
+    cross join (
+        {%- if validated is none %}
+        select 0::bigint as row_count
+        {%- else %}
+        select count(*) as row_count from {{ validated }} where merged_into_legacy_id is not null
+        {%- endif %}
+    ) as merged
 {%- endmacro %}

@@ -1,41 +1,22 @@
 -- Values that were dirty but not essential: migrated as NULL (or repaired) and reported here,
--- one row per legacy row and issue. Rows in the quarantine are not repeated here.
-with offices as (
+-- one row per legacy row and issue. Quarantined and merged rows are not repeated here.
+{%- set legacy_tables = {} %}
+{%- for item in entity_registry() if item.entity not in legacy_tables %}
+{%- do legacy_tables.update({item.entity: item.legacy_table}) %}
+{%- endfor %}
+
+with all_entities as (
+    {% for entity in registry_entities() -%}
     select
-        'offices'::text as entity,
-        'dispatch_office'::text as legacy_table,
+        '{{ entity }}'::text as entity,
+        {{ "legacy_table" if entity == 'profiles' else "'" ~ legacy_tables[entity] ~ "'::text" }} as legacy_table,
         legacy_id,
         dq_issues
-    from {{ ref('int_offices__validated') }}
+    from {{ ref('int_' ~ entity ~ '__validated') }}
     where reject_reason is null
-),
-
-categories as (
-    select
-        'categories'::text as entity,
-        'dispatch_category'::text as legacy_table,
-        legacy_id,
-        dq_issues
-    from {{ ref('int_categories__validated') }}
-    where reject_reason is null
-),
-
-profiles as (
-    select
-        'profiles'::text as entity,
-        legacy_table,
-        legacy_id,
-        dq_issues
-    from {{ ref('int_profiles__validated') }}
-    where reject_reason is null
-),
-
-all_entities as (
-    select * from offices
-    union all
-    select * from categories
-    union all
-    select * from profiles
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
 ),
 
 final as (

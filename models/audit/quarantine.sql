@@ -1,6 +1,6 @@
 -- Every quarantined legacy row of every entity, with its reason code and original values.
-{{ union_relations([
-    ref('quarantine_offices'),
-    ref('quarantine_categories'),
-    ref('quarantine_profiles'),
-]) }}
+{% for entity in registry_entities() -%}
+select * from {{ ref('quarantine_' ~ entity) }}
+{% if not loop.last %}union all
+{% endif %}
+{%- endfor %}

@@ -1,0 +1,52 @@
+-- Every legacy doctor note with its verdict: its doctor and patient must exist.
+with doctor_notes as (
+    select * from {{ ref('stg_legacy__doctornote') }}
+),
+
+doctors as (
+    select id, legacy_id from {{ ref('doctors') }}
+),
+
+patients as (
+    select id, legacy_id from {{ ref('patients') }}
+),
+
+joined as (
+    select
+        doctor_notes.*,
+        doctors.id as doctor_id,
+        patients.id as patient_id,
+        to_jsonb(doctor_notes) as original_values
+    from doctor_notes
+    left join doctors on doctor_notes.legacy_doctor_id = doctors.legacy_id
+    left join patients on doctor_notes.legacy_patient_id = patients.legacy_id
+),
+
+checked as (
+    select
+        *,
+        case
+            when doctor_id is null then 'orphan_doctor'
+            when patient_id is null then 'orphan_patient'
+        end as reject_reason,
+        array[]::text [] as dq_issues
+    from joined
+),
+
+final as (
+    select
+        legacy_id,
+        {{ stable_uuid('doctor_notes', 'legacy_id') }} as doctor_note_id,
+        doctor_id,
+        patient_id,
+        body,
+        coalesce(is_private, false) as is_private,
+        created_at,
+        updated_at,
+        reject_reason,
+        dq_issues,
+        original_values
+    from checked
+)
+
+select * from final

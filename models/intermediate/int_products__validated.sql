@@ -1,0 +1,64 @@
+-- Every legacy product (order line) with its verdict: its order and category must exist,
+-- status spellings go through seed product_statuses, negative prices are quarantined.
+with products as (
+    select * from {{ ref('stg_legacy__product') }}
+),
+
+orders as (
+    select id, legacy_id from {{ ref('orders') }}
+),
+
+categories as (
+    select id, legacy_id from {{ ref('categories') }}
+),
+
+product_statuses as (
+    select * from {{ ref('product_statuses') }}
+),
+
+joined as (
+    select
+        products.*,
+        orders.id as order_id,
+        categories.id as category_id,
+        product_statuses.status as mapped_status,
+        to_jsonb(products) as original_values
+    from products
+    left join orders on products.legacy_order_id = orders.legacy_id
+    left join categories on products.legacy_category_id = categories.legacy_id
+    left join product_statuses on {{ map_code('products.status', 'product_statuses') }}
+),
+
+checked as (
+    select
+        *,
+        case
+            when order_id is null then 'orphan_order'
+            when category_id is null then 'orphan_category'
+            when mapped_status is null then 'unknown_status'
+            when unit_price_cents < 0 then 'negative_money'
+        end as reject_reason,
+        array[]::text [] as dq_issues
+    from joined
+),
+
+final as (
+    select
+        legacy_id,
+        {{ stable_uuid('products', 'legacy_id') }} as product_id,
+        order_id,
+        category_id,
+        sku,
+        product_name,
+        quantity,
+        unit_price_cents,
+        mapped_status as status,
+        created_at,
+        updated_at,
+        reject_reason,
+        dq_issues,
+        original_values
+    from checked
+)
+
+select * from final

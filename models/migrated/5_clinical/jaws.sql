@@ -1,0 +1,21 @@
+{{ config(post_hook="{{ delete_vanished_rows(ref('int_jaws__validated')) }}") }}
+-- depends_on: {{ ref('quarantine_jaws') }}
+
+with validated as (
+    select * from {{ ref('int_jaws__validated') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        jaw_id as id,
+        legacy_id,
+        patient_id,
+        jaw,
+        teeth,
+        created_at,
+        updated_at
+    from validated
+)
+
+{{ select_changed_rows('final') }}

@@ -1,0 +1,19 @@
+{{ config(post_hook="{{ delete_vanished_rows(ref('int_case_files__validated'), 'reject_reason is null and merged_into_legacy_id is null') }}") }}
+-- depends_on: {{ ref('quarantine_case_files') }}
+
+-- Duplicate legacy pairs are merged into the first one: one row per (case, file).
+with validated as (
+    select * from {{ ref('int_case_files__validated') }}
+    where reject_reason is null and merged_into_legacy_id is null
+),
+
+final as (
+    select
+        link_id as id,
+        legacy_id,
+        case_id,
+        file_id
+    from validated
+)
+
+{{ select_changed_rows('final') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_cases__validated'), 'cases', 'dispatch_case') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_comments__validated'), 'comments', 'dispatch_comment') }}

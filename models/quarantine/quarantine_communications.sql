@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_communications__validated'), 'communications', 'dispatch_communication') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_customer_feedback__validated'), 'customer_feedback', 'dispatch_feedback') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_doctor_notes__validated'), 'doctor_notes', 'dispatch_doctornote') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_doctors__validated'), 'doctors', 'dispatch_doctor') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_files__validated'), 'files', 'dispatch_file') }}

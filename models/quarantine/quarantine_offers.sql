@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_offers__validated'), 'offers', 'dispatch_offer') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_patients__validated'), 'patients', 'dispatch_patient') }}

@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_payments__validated'), 'payments', 'dispatch_payment') }}

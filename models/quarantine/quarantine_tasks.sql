@@ -1,0 +1,1 @@
+{{ quarantine_rows(ref('int_tasks__validated'), 'tasks', 'dispatch_task') }}
