@@ -16,7 +16,7 @@ repaired as (
         to_jsonb(offices) as original_values
     from offices
     left join country_codes
-        on lower(trim(offices.country)) = country_codes.legacy_value
+        on {{ map_code('offices.country', 'country_codes') }}
 ),
 
 checked as (

@@ -39,7 +39,7 @@ joined as (
     left join userprofiles
         on users.legacy_id = userprofiles.legacy_user_id
     left join profile_roles
-        on lower(trim(userprofiles.role)) = profile_roles.legacy_value
+        on {{ map_code('userprofiles.role', 'profile_roles') }}
     left join offices
         on userprofiles.legacy_office_id = offices.legacy_id
 ),
