@@ -94,6 +94,30 @@ class DbtProject:
             raise CutoverError(f"dbt could not parse the project: {_first_line(result.exception)}")
         self.manifest = result.result
 
+    def list_names(self, select: str, resource_type: str = "model") -> list[str]:
+        """The names of the nodes dbt selects for `select` (dbt ls), sorted."""
+        from dbt.cli.main import dbtRunner
+
+        if self.manifest is None:
+            self.parse()
+        with dbt_environment(self.env):
+            result = dbtRunner(manifest=self.manifest).invoke(
+                [
+                    "ls",
+                    "--select",
+                    select,
+                    "--resource-type",
+                    resource_type,
+                    "--output",
+                    "name",
+                    "--quiet",
+                    *self._common_args(),
+                ]
+            )
+        if not result.success:
+            raise CutoverError(f"dbt could not select {select!r}: {_first_line(result.exception)}")
+        return _list_names(result)
+
     def invoke(self, command: list[str], on_event: EventCallback | None = None) -> InvocationResult:
         """Run one dbt command (e.g. ["build", "--select", "+profiles"]) on the parsed manifest."""
         from dbt.cli.main import dbtRunner
@@ -108,6 +132,10 @@ class DbtProject:
         nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
         error = _first_line(result.exception) if result.exception else None
         return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _list_names(result) -> list[str]:
+    return sorted(str(item) for item in (result.result or []))
 
 
 def _node_result(result) -> NodeResult:

@@ -15,8 +15,10 @@ cases as (
     select id, legacy_id from {{ ref('cases') }}
 ),
 
-profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+-- The specification makes files independent of profiles: the uploader is checked against the
+-- legacy accounts as read, and its id derived like profiles.id, without a foreign key.
+accounts as (
+    select legacy_id from {{ ref('stg_legacy__auth_user') }}
 ),
 
 storage_inventory as (
@@ -29,14 +31,16 @@ joined as (
         {{ normalize_file_key('files.path') }} as object_key,
         orders.id as order_id,
         cases.id as case_id,
-        profiles.id as uploaded_by_profile_id,
+        case
+            when accounts.legacy_id is not null then {{ stable_uuid('profiles', 'accounts.legacy_id') }}
+        end as uploaded_by_profile_id,
         storage_inventory.object_key is not null as has_object,
         storage_inventory.size_bytes as object_size_bytes,
         to_jsonb(files) as original_values
     from files
     left join orders on files.legacy_order_id = orders.legacy_id
     left join cases on files.legacy_case_id = cases.legacy_id
-    left join profiles on files.legacy_uploaded_by_id = profiles.legacy_id
+    left join accounts on files.legacy_uploaded_by_id = accounts.legacy_id
     left join storage_inventory
         on {{ normalize_file_key('files.path') }} = storage_inventory.object_key
 ),

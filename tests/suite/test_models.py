@@ -1,0 +1,469 @@
+"""The dbt models of all 28 entities: build, graph, rules, quarantine, reconciliation, incremental."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support import SEED, query
+
+from runner.config import target_endpoint
+from runner.legacy.generator import mutate
+
+PHASE_1 = ("offices", "categories", "profiles")
+ENTITIES = (
+    "offices",
+    "categories",
+    "profiles",
+    "doctors",
+    "patients",
+    "orders",
+    "products",
+    "tasks",
+    "cases",
+    "messages",
+    "files",
+    "offers",
+    "discounts",
+    "payments",
+    "purchases",
+    "jaws",
+    "treatment_plans",
+    "projects",
+    "doctor_notes",
+    "comments",
+    "technician_roles",
+    "communications",
+    "customer_feedback",
+    "case_states",
+    "case_messages",
+    "case_files",
+    "message_attachments",
+    "doctor_offices",
+)
+# The dependencies between target entities, as shared/LEGACY_SOURCE.md lists them.
+SPEC_DEPENDENCIES = {
+    "offices": set(),
+    "categories": set(),
+    "profiles": set(),
+    "doctors": {"offices", "profiles"},
+    "patients": {"doctors", "offices"},
+    "orders": {"patients", "doctors", "offices"},
+    "products": {"orders", "categories"},
+    "tasks": {"orders", "patients", "profiles"},
+    "cases": {"patients", "doctors"},
+    "messages": {"patients", "doctors", "profiles"},
+    "files": {"orders", "cases"},
+    "offers": {"doctors", "orders"},
+    "discounts": {"offers"},
+    "payments": {"orders", "profiles"},
+    "purchases": {"payments", "orders", "products", "discounts"},
+    "jaws": {"patients"},
+    "treatment_plans": {"patients", "orders"},
+    "projects": {"orders", "profiles"},
+    "doctor_notes": {"doctors", "patients"},
+    "comments": {"orders", "cases", "tasks", "profiles"},
+    "technician_roles": {"profiles"},
+    "communications": {"profiles"},
+    "customer_feedback": {"patients", "orders"},
+    "case_states": {"cases", "profiles"},
+    "case_messages": {"cases", "messages"},
+    "case_files": {"cases", "files"},
+    "message_attachments": {"messages"},
+    "doctor_offices": {"doctors", "offices"},
+}
+
+
+def build(dbt_project, *select: str):
+    command = ["build"] + (["--select", *select] if select else [])
+    result = dbt_project.invoke(command)
+    assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
+    return result
+
+
+def rows_written(result, model: str) -> int:
+    return next(n.rows_affected for n in result.nodes if n.name == model)
+
+
+def reconciliation(target):
+    return {
+        (entity, table): (legacy, unexplained)
+        for entity, table, legacy, unexplained in query(
+            target, "select entity, legacy_table, legacy_rows, unexplained_rows from audit.reconciliation"
+        )
+    }
+
+
+def _entity_dependencies(manifest) -> dict[str, set[str]]:
+    """entity -> the target entities its model and its validated model ref()."""
+    nodes = manifest.nodes
+    entities = {n.name: uid for uid, n in nodes.items() if n.resource_type == "model" and "migrated" in n.fqn}
+    by_uid = {uid: name for name, uid in entities.items()}
+    dependencies = {}
+    for name, uid in entities.items():
+        parents = set(nodes[uid].depends_on.nodes)
+        validated = f"model.cutover.int_{name}__validated"
+        parents |= set(nodes[validated].depends_on.nodes)
+        dependencies[name] = {by_uid[p] for p in parents if p in by_uid and by_uid[p] != name}
+    return dependencies
+
+
+def test_ref_graph_gives_exactly_the_spec_dependencies(dbt_project):
+    assert _entity_dependencies(dbt_project.manifest) == SPEC_DEPENDENCIES
+
+
+def test_every_entity_carries_phase_and_criticality_metadata(dbt_project):
+    nodes = dbt_project.manifest.nodes.values()
+    entities = [n for n in nodes if n.resource_type == "model" and "migrated" in n.fqn]
+    assert sorted(n.name for n in entities) == sorted(ENTITIES)
+    for node in entities:
+        assert {"phase", "business_criticality", "data_volume", "complexity"} <= set(node.meta), node.name
+        assert f"phase_{node.meta['phase']}" in node.tags
+
+
+def test_select_plus_tasks_is_exactly_the_tasks_chain(dbt_project):
+    selected = set(dbt_project.list_names("+tasks")) & set(ENTITIES)
+    assert selected == {"offices", "profiles", "doctors", "patients", "orders", "tasks"}
+
+
+def test_build_select_plus_profiles_builds_profiles_and_its_parents_only(fresh_legacy, dbt_project):
+    result = build(dbt_project, "+profiles")
+    models = {n.name for n in result.nodes if n.resource_type == "model"}
+    assert "profiles" in models
+    assert not models & {"offices", "categories", "reconciliation"}
+    tests = [n for n in result.nodes if n.resource_type == "test"]
+    assert any(n.name == "profiles_reconcile_with_auth_user" for n in tests)
+
+
+# One legacy row per data problem (ids 990001 and up), on a small mini-graph of valid parents:
+# office 990001, account 990003, doctor 990001, patient 990001, order 990001, case 990001.
+PROBLEM_ROWS = """
+insert into dispatch_office (id, name, country, email, is_active, created, modified) values
+    (990001, 'Gap Dental', ' USA ', ' Front@Gap.Example ', true, '2021-03-14 02:30', '2021-11-07 01:30'),
+    (990002, 'Narnia Smiles', 'Narnia', 'no-at-sign', null, '2020-01-01', '2020-01-01'),
+    (990003, '', 'US', null, true, '2020-01-01', '2020-01-01');
+insert into dispatch_category (id, name, parent_id) values (990001, 'Loop', 990001);
+insert into auth_user (id, username, email, password, date_joined, last_login) values
+    (990001, 'mixed', ' Mixed.Case@Example.COM ', 'pbkdf2_sha256$secret-hash', '2020-01-01', null),
+    (990002, 'broken', 'not-an-email', 'pbkdf2_sha256$secret-hash', '2020-01-01', null),
+    (990003, 'twin_recent', 'twin@example.com', 'x', '2020-01-01', '2025-06-01'),
+    (990004, 'twin_old', 'TWIN@Example.com ', 'x', '2020-01-01', '2024-06-01'),
+    (990005, 'wizard', 'wizard@example.com', 'pbkdf2_sha256$secret-hash', '2020-01-01', null);
+insert into dispatch_userprofile (id, user_id, role, settings, office_id, created, modified) values
+    (990001, 990001, ' Tech ', '{bad json', 123456789, '2020-01-01', '2020-01-01'),
+    (990005, 990005, 'wizard', '', null, '2020-01-01', '2020-01-01'),
+    (990010, 123456789, 'doctor', '', null, '2020-01-01', '2020-01-01');
+insert into dispatch_doctor (id, user_id, office_id, title, is_deleted, created, modified) values
+    (990001, 990003, 990001, 'DMD', false, '2020-01-01', '2020-01-01'),
+    (990002, 990004, 990001, '', true, '2020-01-01', '2020-01-01'),
+    (990003, 123456789, 990001, 'Dr.', false, '2020-01-01', '2020-01-01');
+insert into dispatch_doctor_offices (id, doctor_id, office_id) values
+    (990001, 990001, 990001), (990002, 990001, 990001), (990003, 123456789, 990001);
+insert into dispatch_patient (id, doctor_id, office_id, first_name, last_name, email, birth_date, sex,
+                              is_deleted, created, modified) values
+    (990001, 990001, 990001, 'Ada', 'Valid', 'ADA@Example.com', '02/05/1985', 'f', false, '2020-01-01', '2020-01-01'),
+    (990002, 990001, 990001, 'Bea', 'Impossible', null, '1985-02-30', '', true, '2020-01-01', '2020-01-01'),
+    (990003, 123456789, 990001, 'Cy', 'Orphan', null, '1985-01-01', 'M', false, '2020-01-01', '2020-01-01'),
+    (990004, 990001, 990001, 'Dee', 'Other', null, '1990-12-31', 'U', false, '2020-01-01', '2020-01-01');
+insert into dispatch_order (id, order_no, patient_id, doctor_id, office_id, status, total, currency, rush,
+                            created, modified) values
+    (990001, 'ORD-X1', 990001, 990001, 990001, 5, 0.07000000000000001, 'usd', null, '2020-01-01', '2020-01-01'),
+    (990002, 'ORD-X1', 990001, 990001, 990001, 99, 10, 'USD', false, '2020-01-01', '2020-01-01'),
+    (990003, 'ORD-X3', 990001, 990001, 990001, 2, -5, 'USD', false, '2020-01-01', '2020-01-01'),
+    (990004, 'ORD-X4', 990001, 990001, 990001, 2, 12.5, null, false, '2020-01-01', '2020-01-01');
+insert into dispatch_task (id, order_id, patient_id, kind, status, assignee_id, created, modified) values
+    (990001, 990001, 990001, 'qa_check', 'done ', 123456789, '2020-01-01', '2020-01-01'),
+    (990002, 990001, 990001, 'qa_check', 'TODO!', null, '2020-01-01', '2020-01-01'),
+    (990003, 990001, 990004, 'qa_check', 'In-Progress', null, '2020-01-01', '2020-01-01'),
+    (990004, 990002, 990001, 'qa_check', 'open', null, '2020-01-01', '2020-01-01');
+insert into dispatch_case (id, patient_id, doctor_id, title, state, opened_at, is_deleted, created, modified) values
+    (990001, 990001, 990001, 'Case', 'Closed', '2020-01-01', false, '2020-01-01', '2020-01-01');
+insert into dispatch_casestate (id, case_id, state, changed_at) values
+    (990001, 990001, 'open', '2020-01-02'), (990002, 990001, 'closed', '2020-01-01');
+insert into dispatch_file (id, order_id, case_id, path, size_bytes, created) values
+    (990001, 990001, null, translate('|lab|x|scan.stl', '|', chr(92)), -3, '2020-01-01'),
+    (990002, null, null, 'lab/none.stl', 10, '2020-01-01'),
+    (990003, 990001, 990001, '/lab/both.stl', 10, '2020-01-01');
+insert into storage_inventory (key, size_bytes, md5) values ('lab/both.stl', 11, null);
+insert into dispatch_record (id, patient_id, author_id, channel, created) values
+    (990001, 990001, 990003, 'PORTAL', '2020-01-01'), (990002, 990001, 990003, 'fax', '2020-01-01');
+insert into dispatch_case_messages (id, case_id, record_id) values
+    (990001, 990001, 990001), (990002, 990001, 990001);
+insert into dispatch_offer (id, doctor_id, order_id, title, valid_from, valid_to, is_active, created) values
+    (990001, null, null, 'Everyone', '2020-01-01', null, true, '2020-01-01'),
+    (990002, 990001, null, 'Inverted', '2020-02-01', '2020-01-01', true, '2020-01-01'),
+    (990003, 123456789, null, 'Orphan doctor', '2020-01-01', null, true, '2020-01-01');
+insert into dispatch_discount (id, offer_id, code, used_count, created) values
+    (990001, 990001, 'SPRING', 0, '2020-01-01'), (990002, 990001, 'spring', 0, '2020-01-01');
+insert into dispatch_payment (id, order_id, payer_id, amount, currency, method, status, created) values
+    (990001, 990001, 990003, 10.00, 'usd', 'CC', 'PAID', '2020-01-01'),
+    (990002, 990001, 990003, -1.00, 'USD', 'card', 'paid', '2020-01-01');
+insert into dispatch_purchase (id, payment_id, order_id, quantity, unit_price_cents, discount_id, created) values
+    (990001, 990001, 990001, 1, 100, 990002, '2020-01-01'),
+    (990002, 990001, 990004, 1, 100, null, '2020-01-01');
+insert into dispatch_jaw (id, patient_id, jaw, teeth, created, modified) values
+    (990001, 990001, 'U', '[11, 12]', '2020-01-01', '2020-01-01'),
+    (990002, 990001, 'both', '[11]', '2020-01-01', '2020-01-01');
+insert into dispatch_plan (id, patient_id, version, approved, data, created, modified) values
+    (990001, 990001, 1, true, '{"stages": []}', '2020-01-01', '2020-01-01'),
+    (990002, 990001, 1, false, '{"stages": [', '2020-01-01', '2020-01-01');
+insert into dispatch_comment (id, content_type, object_id, author_id, body, is_removed, created) values
+    (990001, 'task', 990001, 990003, 'on a task', true, '2020-01-01'),
+    (990002, 'invoice', 1, 990003, 'other type', false, '2020-01-01'),
+    (990003, 'order', 123456789, 990003, 'nowhere', false, '2020-01-01');
+insert into dispatch_feedback (id, patient_id, order_id, rating, created) values
+    (990001, 990001, null, 10, '2020-01-01');
+"""
+
+
+@pytest.fixture(scope="module")
+def seeded_problems(admin, reader_role, dbt_project, target_super):
+    """A fresh legacy database, an empty target, one legacy row per data problem; built once."""
+    from runner.legacy.generator import generate
+
+    generate(admin, 0.01, SEED, reader_role=reader_role)
+    query(admin, PROBLEM_ROWS)
+    query(
+        target_super, "drop schema if exists app, staging, intermediate, quarantine, audit, mapping cascade"
+    )
+    result = build(dbt_project)
+    assert not [n.name for n in result.nodes if n.status == "warn"]
+    return target_endpoint()
+
+
+def migrated(target, entity: str, legacy_id: int) -> dict:
+    rows = query(target, f"select to_jsonb(t) from app.{entity} as t where legacy_id = %s", (legacy_id,))
+    return rows[0][0] if rows else {}
+
+
+def profile(target, legacy_id: int) -> dict:
+    return migrated(target, "profiles", legacy_id)
+
+
+def issues(target, entity: str, legacy_id: int) -> set[str]:
+    rows = query(
+        target,
+        "select issue_code from audit.data_quality_issues where entity = %s and legacy_id = %s",
+        (entity, legacy_id),
+    )
+    return {r[0] for r in rows}
+
+
+def quarantined(target, legacy_table: str, legacy_id: int) -> tuple[str, dict] | None:
+    rows = query(
+        target,
+        "select reject_reason, original_values from audit.quarantine "
+        "where legacy_table = %s and legacy_id = %s",
+        (legacy_table, legacy_id),
+    )
+    return rows[0] if rows else None
+
+
+def test_email_is_trimmed_and_lower_cased(seeded_problems):
+    assert profile(seeded_problems, 990001)["email"] == "mixed.case@example.com"
+
+
+def test_invalid_email_becomes_null_and_a_data_quality_issue(seeded_problems):
+    assert profile(seeded_problems, 990002)["email"] is None
+    assert "invalid_email" in issues(seeded_problems, "profiles", 990002)
+
+
+def test_most_recently_active_account_keeps_a_shared_email(seeded_problems):
+    assert profile(seeded_problems, 990003)["email"] == "twin@example.com"
+    assert profile(seeded_problems, 990004)["email"] is None
+    assert "duplicate_email" in issues(seeded_problems, "profiles", 990004)
+
+
+def test_role_variant_is_mapped_and_bad_settings_and_orphan_office_are_reported(seeded_problems):
+    migrated = profile(seeded_problems, 990001)
+    assert migrated["role"] == "technician"
+    assert migrated["settings"] is None and migrated["office_id"] is None
+    assert {"invalid_settings_json", "orphan_office"} <= issues(seeded_problems, "profiles", 990001)
+
+
+def test_unknown_role_is_quarantined_with_original_values_and_no_secret(seeded_problems):
+    reason, original = quarantined(seeded_problems, "auth_user", 990005)
+    assert reason == "unknown_role"
+    assert quarantined(seeded_problems, "dispatch_userprofile", 990005)[0] == "unknown_role"
+    assert original["userprofile"]["role"] == "wizard"
+    assert "secret-hash" not in json.dumps(original) and "password" not in json.dumps(original)
+    assert profile(seeded_problems, 990005) == {}
+
+
+def test_profile_row_of_a_missing_user_is_quarantined(seeded_problems):
+    reason, original = quarantined(seeded_problems, "dispatch_userprofile", 990010)
+    assert reason == "orphan_user" and original["legacy_user_id"] == 123456789
+
+
+def test_country_variants_are_mapped_and_unknown_ones_reported(seeded_problems):
+    rows = dict(
+        query(seeded_problems, "select legacy_id, country_code from app.offices where legacy_id > 990000")
+    )
+    assert rows[990001] == "US" and rows[990002] is None
+    assert {"unknown_country", "invalid_email"} <= issues(seeded_problems, "offices", 990002)
+
+
+def test_office_without_a_name_is_quarantined(seeded_problems):
+    assert quarantined(seeded_problems, "dispatch_office", 990003)[0] == "missing_name"
+
+
+def test_dst_gap_and_overlap_follow_the_documented_rule(seeded_problems):
+    created, updated = query(
+        seeded_problems,
+        "select created_at at time zone 'UTC', updated_at at time zone 'UTC' "
+        "from app.offices where legacy_id = 990001",
+    )[0]
+    assert str(created) == "2021-03-14 08:30:00"  # gap: read as UTC-6
+    assert str(updated) == "2021-11-07 07:30:00"  # overlap: the later instant, UTC-6
+
+
+def test_self_referencing_category_becomes_top_level(seeded_problems):
+    parent = query(seeded_problems, "select parent_category_id from app.categories where legacy_id = 990001")
+    assert parent == [(None,)]
+    assert "orphan_parent" in issues(seeded_problems, "categories", 990001)
+
+
+def test_every_entity_reconciles_exactly(seeded_problems):
+    counts = reconciliation(seeded_problems)
+    assert {entity for entity, _ in counts} == set(ENTITIES)
+    assert all(legacy > 0 and unexplained == 0 for legacy, unexplained in counts.values())
+
+
+def test_data_quality_score_is_kept_per_entity(seeded_problems):
+    scores = dict(query(seeded_problems, "select entity, quality_score from audit.data_quality_scores"))
+    assert set(scores) == set(ENTITIES)
+    assert all(0 <= float(score) <= 100 for score in scores.values())
+
+
+def test_doctor_without_account_is_quarantined_and_soft_deleted_one_is_marked(seeded_problems):
+    assert quarantined(seeded_problems, "dispatch_doctor", 990003)[0] == "orphan_user"
+    deleted = migrated(seeded_problems, "doctors", 990002)
+    assert deleted["is_deleted"] is True and deleted["title"] is None
+
+
+def test_birth_dates_parse_both_formats_and_impossible_ones_are_reported(seeded_problems):
+    assert migrated(seeded_problems, "patients", 990001)["birth_date"] == "1985-02-05"
+    impossible = migrated(seeded_problems, "patients", 990002)
+    assert impossible["birth_date"] is None and impossible["is_deleted"] is True
+    assert "invalid_birth_date" in issues(seeded_problems, "patients", 990002)
+    assert migrated(seeded_problems, "patients", 990001)["sex"] == "F"
+    assert quarantined(seeded_problems, "dispatch_patient", 990003)[0] == "orphan_doctor"
+
+
+def test_money_is_rounded_to_cents_and_bad_orders_are_quarantined(seeded_problems):
+    order = migrated(seeded_problems, "orders", 990001)
+    assert order["total_usd"] == 0.07 and order["currency"] == "USD" and order["status"] == "delivered"
+    assert quarantined(seeded_problems, "dispatch_order", 990002)[0] == "unknown_status"
+    assert quarantined(seeded_problems, "dispatch_order", 990003)[0] == "negative_money"
+    assert "missing_currency" in issues(seeded_problems, "orders", 990004)
+
+
+def test_task_status_variants_map_and_unknown_status_is_quarantined(seeded_problems):
+    assert migrated(seeded_problems, "tasks", 990001)["status"] == "done"
+    assert "orphan_assignee" in issues(seeded_problems, "tasks", 990001)
+    assert migrated(seeded_problems, "tasks", 990003)["status"] == "in_progress"
+    assert quarantined(seeded_problems, "dispatch_task", 990002)[0] == "unknown_status"
+
+
+def test_task_patient_disagreeing_with_its_order_is_reported(seeded_problems):
+    assert "patient_disagrees_with_order" in issues(seeded_problems, "tasks", 990003)
+
+
+def test_child_of_a_quarantined_parent_is_quarantined(seeded_problems):
+    assert quarantined(seeded_problems, "dispatch_task", 990004)[0] == "orphan_order"
+
+
+def test_file_keys_are_normalised_and_storage_problems_reported(seeded_problems):
+    scan = migrated(seeded_problems, "files", 990001)
+    assert scan["object_key"] == "lab/x/scan.stl" and scan["size_bytes"] is None
+    assert {"negative_size", "missing_object"} <= issues(seeded_problems, "files", 990001)
+    assert quarantined(seeded_problems, "dispatch_file", 990002)[0] == "no_owner"
+    assert {"two_owners", "size_mismatch"} <= issues(seeded_problems, "files", 990003)
+
+
+def test_message_channel_variants_map_and_unknown_channel_is_quarantined(seeded_problems):
+    assert migrated(seeded_problems, "messages", 990001)["channel"] == "portal"
+    assert quarantined(seeded_problems, "dispatch_record", 990002)[0] == "unknown_channel"
+
+
+def test_duplicate_link_pairs_are_merged(seeded_problems):
+    assert migrated(seeded_problems, "case_messages", 990001)
+    assert migrated(seeded_problems, "case_messages", 990002) == {}
+    assert quarantined(seeded_problems, "dispatch_case_messages", 990002) is None
+    assert migrated(seeded_problems, "doctor_offices", 990002) == {}
+    assert quarantined(seeded_problems, "dispatch_doctor_offices", 990003)[0] == "orphan_doctor"
+
+
+def test_offer_windows_and_orphan_doctors_are_quarantined_not_widened(seeded_problems):
+    assert migrated(seeded_problems, "offers", 990001)["doctor_id"] is None
+    assert quarantined(seeded_problems, "dispatch_offer", 990002)[0] == "inverted_validity_window"
+    assert quarantined(seeded_problems, "dispatch_offer", 990003)[0] == "orphan_doctor"
+
+
+def test_case_duplicate_discount_codes_merge_and_purchases_follow_the_survivor(seeded_problems):
+    survivor = migrated(seeded_problems, "discounts", 990001)
+    assert survivor["code"] == "SPRING" and survivor["merged_legacy_ids"] == [990002]
+    assert migrated(seeded_problems, "discounts", 990002) == {}
+    assert migrated(seeded_problems, "purchases", 990001)["discount_id"] == survivor["id"]
+
+
+def test_payment_spellings_map_and_negative_amounts_are_quarantined(seeded_problems):
+    payment = migrated(seeded_problems, "payments", 990001)
+    assert (payment["method"], payment["status"], payment["currency"]) == ("card", "paid", "USD")
+    assert quarantined(seeded_problems, "dispatch_payment", 990002)[0] == "negative_money"
+
+
+def test_purchase_order_disagreeing_with_its_payment_is_reported(seeded_problems):
+    assert "order_disagrees_with_payment" in issues(seeded_problems, "purchases", 990002)
+
+
+def test_jaws_map_and_unknown_jaws_are_quarantined(seeded_problems):
+    assert migrated(seeded_problems, "jaws", 990001)["jaw"] == "upper"
+    assert quarantined(seeded_problems, "dispatch_jaw", 990002)[0] == "unknown_jaw"
+
+
+def test_invalid_plan_json_is_quarantined_and_valid_plans_are_jsonb(seeded_problems):
+    assert migrated(seeded_problems, "treatment_plans", 990001)["plan"] == {"stages": []}
+    assert quarantined(seeded_problems, "dispatch_plan", 990002)[0] == "invalid_plan_json"
+
+
+def test_comment_generic_reference_is_split_or_quarantined(seeded_problems):
+    comment = migrated(seeded_problems, "comments", 990001)
+    assert comment["task_id"] == migrated(seeded_problems, "tasks", 990001)["id"]
+    assert comment["order_id"] is None and comment["is_removed"] is True
+    assert quarantined(seeded_problems, "dispatch_comment", 990002)[0] == "unknown_content_type"
+    assert quarantined(seeded_problems, "dispatch_comment", 990003)[0] == "reference_points_nowhere"
+
+
+def test_out_of_range_rating_becomes_null_and_is_reported(seeded_problems):
+    assert migrated(seeded_problems, "customer_feedback", 990001)["rating"] is None
+    assert "rating_out_of_range" in issues(seeded_problems, "customer_feedback", 990001)
+
+
+def test_case_history_out_of_order_is_reported(seeded_problems):
+    assert "history_out_of_order" in issues(seeded_problems, "case_states", 990002)
+
+
+# These run last: they rebuild, and the last one changes the legacy database.
+def test_target_ids_are_stable_and_derived_from_the_legacy_key(seeded_problems, dbt_project):
+    before = query(seeded_problems, "select legacy_id, id from app.profiles order by legacy_id")
+    dbt_project.invoke(["build", "--select", "profiles", "--full-refresh"])
+    after = query(seeded_problems, "select legacy_id, id from app.profiles order by legacy_id")
+    assert before == after
+
+
+def test_rerun_without_legacy_change_writes_no_row(seeded_problems, dbt_project):
+    result = build(dbt_project)
+    assert {model: rows_written(result, model) for model in ENTITIES} == dict.fromkeys(ENTITIES, 0)
+
+
+def test_rerun_after_mutate_applies_inserts_updates_and_deletes(seeded_problems, dbt_project, admin):
+    changes = mutate(admin, 0.05, SEED, round_=1)
+    gone = "select count(*) from app.{0} where legacy_id not in (select id from legacy.{1})"
+    assert query(seeded_problems, gone.format("tasks", "dispatch_task"))[0][0] > 0
+    result = build(dbt_project)
+    assert rows_written(result, "profiles") >= changes.inserted["auth_user"] + changes.updated["auth_user"]
+    assert rows_written(result, "tasks") >= changes.updated["dispatch_task"] // 2
+    for entity, table in (("profiles", "auth_user"), ("tasks", "dispatch_task"), ("files", "dispatch_file")):
+        assert query(seeded_problems, gone.format(entity, table)) == [(0,)], entity
+    assert all(unexplained == 0 for _, unexplained in reconciliation(seeded_problems).values())
