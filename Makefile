@@ -21,7 +21,6 @@ demo: setup
 	$(BIN)/cutover dev up
 	$(BIN)/cutover legacy generate --scale $(SCALE) --seed $(SEED)
 	$(BIN)/cutover run
-	$(BIN)/cutover dev status
 
 test: setup
 	$(BIN)/ruff check runner tests

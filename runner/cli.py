@@ -223,25 +223,333 @@ def legacy_problems(count: bool) -> None:
     out.print(table)
 
 
-# --- run: the cutover --------------------------------------------------------------------------
+# --- the cutover ------------------------------------------------------------------------------
+
+
+def profile_option(func):
+    func = click.option(
+        "--profile",
+        "profile_name",
+        default=None,
+        metavar="NAME",
+        help="Environment profile of profiles/cutover.yml (development, staging, "
+        "production; default CUTOVER_PROFILE or development).",
+    )(func)
+    return func
+
+
+def _profile(name, **overrides):
+    from runner.settings import load_profile
+
+    return load_profile(name, overrides)
+
+
+@main.command("plan")
+@profile_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@friendly_errors
+def plan_command(profile_name: str | None, as_json: bool) -> None:
+    """The execution plan: phases, parallel steps, critical path, volumes and estimates."""
+    from runner.orchestrate import Session
+    from runner.preflight import check_servers
+    from runner.report import plan_json, plan_table
+
+    check_servers()
+    with Session(_profile(profile_name), console) as session:
+        plan = session.plan()
+    if as_json:
+        click.echo(plan_json(plan))
+    else:
+        out.print(plan_table(plan))
+
+
+def run_options(func):
+    options = [
+        click.option(
+            "--phase",
+            "phases",
+            default=None,
+            metavar="N|A..B",
+            help="Only this phase or range of phases, e.g. 3 or 2..4.",
+        ),
+        click.option(
+            "--entity", "entities", multiple=True, metavar="NAME", help="Only this entity (repeatable)."
+        ),
+        click.option(
+            "--with-dependencies", is_flag=True, help="Also run what the selected entities depend on."
+        ),
+        click.option(
+            "--validation-level",
+            type=click.Choice(["basic", "standard", "comprehensive"]),
+            default=None,
+            help="Tests run at each phase's validation gate.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 32),
+            default=None,
+            help="dbt threads: models built at once within a phase.",
+        ),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(1),
+            default=None,
+            help="Legacy ids per checkpointed batch of a massive entity.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(0, 20),
+            default=None,
+            help="Attempts after a transient failure (with exponential backoff).",
+        ),
+        click.option(
+            "--error-tolerance",
+            type=click.FloatRange(0, 100),
+            default=None,
+            help="Percentage of an entity's rows that may be quarantined.",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Start a new execution even if the last one did not finish, and rebuild "
+            "its completed phases.",
+        ),
+        profile_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance):
+    return _profile(
+        profile_name,
+        validation_level=validation_level,
+        max_concurrency=concurrency,
+        batch_size=batch_size,
+        retry_attempts=retries,
+        error_tolerance=error_tolerance,
+    )
 
 
 @main.command("run")
-@click.option(
-    "--select",
-    "select",
-    default=None,
-    metavar="SELECTOR",
-    help="Only these dbt nodes, e.g. '+profiles' (default: the whole project).",
-)
-@click.option("--target", default=None, help="dbt target in profiles/profiles.yml (dev, staging, prod).")
+@run_options
 @friendly_errors
-def run(select: str | None, target: str | None) -> None:
-    """Build and test the migration: every model, seed and dbt test, in dependency order."""
-    from runner.build import run_build
+def run(
+    phases,
+    entities,
+    with_dependencies,
+    validation_level,
+    concurrency,
+    batch_size,
+    retries,
+    error_tolerance,
+    force,
+    profile_name,
+) -> None:
+    """Run the phased cutover: each phase built, then validated, before the next starts."""
+    from runner.execute import RunOptions
+    from runner.orchestrate import Selection, Session
 
-    summary = run_build(select=select, target=target, console=console)
-    out.print(summary.table)
-    if not summary.success:
-        raise CutoverError(summary.failure_sentence)
-    out.print(f"[green]Cutover build passed:[/] {summary.passed} nodes in {summary.seconds:.1f} s.")
+    profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
+    options = RunOptions(force=force, validation_level=profile.migration.validation_level)
+    with Session(profile, console) as session:
+        execution = session.run(Selection(phases, tuple(entities), with_dependencies), options)
+        _finish(session, execution)
+
+
+@main.command("resume")
+@click.argument("execution_id", required=False)
+@run_options
+@friendly_errors
+def resume(
+    execution_id,
+    phases,
+    entities,
+    with_dependencies,
+    validation_level,
+    concurrency,
+    batch_size,
+    retries,
+    error_tolerance,
+    force,
+    profile_name,
+) -> None:
+    """Continue an execution (default: the last one) from where it stopped."""
+    from runner.execute import RunOptions
+    from runner.orchestrate import Session
+
+    if phases or entities or with_dependencies or force:
+        raise CutoverError(
+            "resume continues an execution with its own selection: "
+            "drop --phase, --entity, --with-dependencies and --force."
+        )
+    profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
+    with Session(profile, console) as session:
+        execution = session.resume(
+            execution_id, RunOptions(validation_level=profile.migration.validation_level)
+        )
+        _finish(session, execution)
+
+
+def _finish(session, execution) -> None:
+    from runner.report import write_reports
+
+    html, markdown = write_reports(session.store, execution.id)
+    out.print(
+        f"[green]Execution {execution.id} completed:[/] "
+        f"{execution.total_records_processed:,} of {execution.total_records_expected:,} legacy rows "
+        f"migrated or merged ({execution.success_rate}%)."
+    )
+    out.print(f"Report: {html}")
+    out.print(f"        {markdown}")
+
+
+@main.command("status")
+@click.argument("execution_id", required=False)
+@friendly_errors
+def status(execution_id: str | None) -> None:
+    """The current or last execution, per phase and entity."""
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+    from runner.report import status_tables
+
+    with AuditStore(target_endpoint()) as store:
+        if not store.has_schema() or store.execution(execution_id) is None:
+            raise CutoverError(
+                "No execution has been recorded on this target yet: start one with `cutover run`."
+            )
+        for renderable in status_tables(store, execution_id):
+            out.print(renderable)
+
+
+@main.command("docs")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Serve the generated docs on localhost after generating them.",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@profile_option
+@friendly_errors
+def docs(serve: bool, port: int, profile_name: str | None) -> None:
+    """Generate the dbt docs (lineage from legacy tables to the application) and serve them."""
+    from runner.dbt import DbtProject
+    from runner.preflight import check_servers
+
+    check_servers()
+    project = DbtProject(target=_profile(profile_name).dbt_target)
+    result = project.invoke(["docs", "generate"])
+    if not result.success:
+        raise CutoverError(f"dbt docs generate failed: {result.error}")
+    out.print(f"Docs generated in {project.target_path()}.")
+    if serve:
+        out.print(f"Serving them on http://127.0.0.1:{port} (Ctrl-C to stop).")
+        project.invoke(["docs", "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser"])
+
+
+@main.command("validate")
+@click.option(
+    "--level",
+    type=click.Choice(["basic", "standard", "comprehensive"]),
+    default=None,
+    help="Which tests the per-entity validation runs (default: the profile's).",
+)
+@profile_option
+@friendly_errors
+def validate(level: str | None, profile_name: str | None) -> None:
+    """The validation framework alone: pre-validation, per-entity checks, post-validation."""
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+    from runner.dbt import DbtProject
+    from runner.validate import entity_validation, post_validation, pre_validation
+
+    profile = _profile(profile_name)
+    project = DbtProject(target=profile.dbt_target)
+    with console.status("Parsing the dbt project"):
+        project.parse()
+    checks = pre_validation(project)
+    if not any(c.status == "failed" for c in checks):
+        with console.status("Running the entity checks"):
+            checks += entity_validation(project, level or profile.migration.validation_level)
+        with AuditStore(target_endpoint()) as store:
+            checks += post_validation(store)
+    table = Table("stage", "subject", "check", "status", "detail", title="Validation")
+    colours = {"passed": "green", "warning": "yellow", "failed": "red"}
+    shown = [c for c in checks if c.status != "passed" or c.stage != "entity"]
+    for c in shown:
+        table.add_row(c.stage, c.subject, c.name, f"[{colours[c.status]}]{c.status}[/]", c.detail)
+    out.print(table)
+    failed = [c for c in checks if c.status == "failed"]
+    passed_tests = sum(1 for c in checks if c.stage == "entity" and c.status == "passed")
+    out.print(f"{passed_tests} entity checks passed (not listed); {len(failed)} failed.")
+    if failed:
+        raise CutoverError(f"Validation failed: {failed[0].subject} {failed[0].name} ({failed[0].detail}).")
+
+
+@main.command("rollback")
+@click.option(
+    "--entity", "entities", multiple=True, metavar="NAME", help="Roll back this entity (repeatable)."
+)
+@click.option("--phase", "phase", type=int, default=None, help="Roll back every entity of this phase.")
+@click.option("--all", "everything", is_flag=True, help="Roll back every entity.")
+@click.option(
+    "--execution",
+    "execution_id",
+    default=None,
+    metavar="ID",
+    help="The execution to undo (default: the last one).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@profile_option
+@friendly_errors
+def rollback_command(entities, phase, everything, execution_id, yes, profile_name) -> None:
+    """Return entities, and everything downstream of them, to their state before an execution."""
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+    from runner.dbt import DbtProject
+    from runner.plan import entities_from_manifest
+    from runner.rollback import downstream, rollback
+
+    if sum(bool(x) for x in (entities, phase is not None, everything)) != 1:
+        raise CutoverError("Say what to roll back: --entity NAME, --phase N or --all (exactly one).")
+    project = DbtProject(target=_profile(profile_name).dbt_target)
+    with console.status("Parsing the dbt project"):
+        project.parse()
+    specs = entities_from_manifest(project.manifest)
+    if everything:
+        chosen = list(specs)
+    elif phase is not None:
+        chosen = [name for name, spec in specs.items() if spec.phase == phase]
+        if not chosen:
+            raise CutoverError(
+                f"There is no phase {phase}: phases are {min(s.phase for s in specs.values())} "
+                f"to {max(s.phase for s in specs.values())}."
+            )
+    else:
+        unknown = [e for e in entities if e not in specs]
+        if unknown:
+            raise CutoverError(f"Unknown entity {unknown[0]!r}: choose among {', '.join(specs)}.")
+        chosen = list(entities)
+    with AuditStore(target_endpoint()) as store:
+        row = store.execution(execution_id) if store.has_schema() else None
+        if row is None:
+            raise CutoverError("There is no execution to roll back on this target.")
+        eid = str(row["id"])
+        targets = sorted(downstream(specs, chosen))
+        if not yes:
+            click.confirm(
+                f"Restore {len(targets)} entities ({', '.join(targets)}) to their state before "
+                f"execution {eid}?",
+                abort=True,
+            )
+        store.acquire_lock(f"rollback-{eid}")
+        try:
+            counts = rollback(store, specs, eid, chosen)
+        finally:
+            store.release_lock()
+    out.print(
+        f"Rolled back {len(counts)} entities to their state before execution {eid}: "
+        + ", ".join(f"{e} ({n:,} rows)" for e, n in counts.items())
+    )

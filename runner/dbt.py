@@ -85,6 +85,10 @@ class DbtProject:
             args += ["--target", self.target]
         return args
 
+    def target_path(self) -> Path:
+        """Where dbt writes its artefacts (DBT_TARGET_PATH or target/)."""
+        return Path(environment(self.env).get("DBT_TARGET_PATH", self.project_dir / "target"))
+
     def parse(self) -> None:
         from dbt.cli.main import dbtRunner
 

@@ -50,7 +50,7 @@ final as (
         reject_reason,
         merged_into_legacy_id,
         array[]::text [] as dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from with_merges
 )
 

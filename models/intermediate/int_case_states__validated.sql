@@ -62,7 +62,7 @@ final as (
         note,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 )
 

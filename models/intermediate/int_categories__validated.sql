@@ -43,7 +43,7 @@ final as (
         coalesce(is_active, false) as is_active,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 )
 

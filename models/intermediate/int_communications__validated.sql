@@ -46,7 +46,7 @@ final as (
         sent_at,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 )
 

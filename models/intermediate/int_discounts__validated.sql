@@ -67,7 +67,7 @@ final as (
         array_remove(array[
             case when cardinality(merged_legacy_ids) > 0 then 'case_duplicate_codes_merged' end
         ], null) as dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from with_merged_ids
 )
 

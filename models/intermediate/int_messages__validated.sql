@@ -64,7 +64,7 @@ final as (
         created_at,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 )
 

@@ -57,7 +57,7 @@ final as (
         updated_at,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 )
 

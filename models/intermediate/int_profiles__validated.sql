@@ -103,7 +103,7 @@ accounts as (
         profile_updated_at as updated_at,
         reject_reason,
         dq_issues,
-        original_values
+        case when reject_reason is not null then original_values end as original_values
     from checked
 ),
 

@@ -14,7 +14,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):
 def test_help_lists_the_command_groups():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("dev", "legacy", "run"):
+    for command in ("dev", "legacy", "plan", "run", "resume", "status"):
         assert command in result.output
 
 
@@ -51,11 +51,8 @@ def test_problems_lists_every_data_problem_with_counts(generated_legacy):
     assert "birth_date_impossible" in result.output
 
 
-def test_generate_then_run_builds_phase_one(servers):
-    generated = invoke("legacy", "generate", "--scale", "0.01")
-    assert generated.exit_code == 0, generated.output
-    assert "Generated" in generated.output
-    built = invoke("run")
-    assert built.exit_code == 0, built.output
-    assert "Cutover build passed" in built.output
-    assert "profiles" in built.output
+def test_unknown_phase_and_entity_are_one_sentence_each(generated_legacy):
+    result = invoke("run", "--phase", "9")
+    assert result.exit_code == 1 and "--phase 9 is not a range of existing phases (1 to 7)" in result.output
+    result = invoke("run", "--entity", "unicorns")
+    assert result.exit_code == 1 and "Unknown entity 'unicorns'" in result.output

@@ -1,0 +1,639 @@
+"""The phased cutover: each phase built, then validated, before the next starts.
+
+dbt runs in-process on one parsed manifest. Massive entities load in checkpointed batches of
+legacy ids; a resumed execution skips the entities, phases and batches it already finished.
+Transient failures (lost connection, deadlock, serialization failure) are retried with
+exponential backoff. The audit store records every start, progress, completion, error and
+validation.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from runner.audit import AuditStore, now
+from runner.dbt import DbtProject, InvocationResult
+from runner.errors import CutoverError
+from runner.model import (
+    EntityRun,
+    ExecutionPlan,
+    MigrationAuditEntry,
+    MigrationExecution,
+    MigrationPhase,
+    ValidationCheck,
+    ValidationResult,
+)
+from runner.rollback import downstream, in_dependency_order, take_snapshots
+from runner.settings import EnvironmentProfile
+
+TRANSIENT = re.compile(
+    r"deadlock detected|could not serialize|server closed the connection|terminating connection"
+    r"|connection to server .* failed|connection already closed|could not connect to server"
+    r"|Connection refused|SSL SYSCALL error|canceling statement due to conflict"
+    r"|the database system is (starting up|shutting down|in recovery mode)"
+    r"|could not receive data|no connection to the server|connection .* lost",
+    re.IGNORECASE,
+)
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+# Tests run at each validation level (dbt selection methods); comprehensive runs them all.
+LEVEL_EXCLUDES = {
+    "basic": [
+        "test_type:singular",
+        "test_name:relationships",
+        "test_name:accepted_values",
+        "test_name:matches_legacy_row_count",
+        "test_name:expression_is_true",
+    ],
+    "standard": ["test_type:singular", "test_name:matches_legacy_row_count"],
+    "comprehensive": [],
+}
+
+
+class StopRun(CutoverError):
+    """A stop rule fired: an error-severity test failed or a quarantine rate is too high."""
+
+
+class InjectedFailure(CutoverError):
+    """A failure injected by a test (CUTOVER_FAIL_AFTER_BATCHES) to prove resume works."""
+
+
+@dataclass
+class NodeGraph:
+    """What to build for an entity: its model and the staging, intermediate and quarantine
+    models it needs, never another entity (those belong to their own phase)."""
+
+    manifest: object
+    entities: set[str]
+    package: str = "cutover"
+    _cache: dict[str, list[str]] = field(default_factory=dict)
+
+    def support_nodes(self, entity: str) -> list[str]:
+        if entity not in self._cache:
+            nodes = self.manifest.nodes
+            found: list[str] = []
+            stack = [f"model.{self.package}.{entity}"]
+            seen = set(stack)
+            while stack:
+                for parent in nodes[stack.pop()].depends_on.nodes:
+                    node = nodes.get(parent)
+                    if parent in seen or node is None or node.resource_type != "model":
+                        continue
+                    seen.add(parent)
+                    if node.name in self.entities:
+                        continue
+                    found.append(node.name)
+                    stack.append(parent)
+            self._cache[entity] = sorted(found)
+        return self._cache[entity]
+
+
+@dataclass
+class RunOptions:
+    force: bool = False
+    validation_level: str = "standard"
+    fail_after_batches: int | None = None  # test hook: crash after N batches of this process
+
+
+class Executor:
+    def __init__(
+        self,
+        project: DbtProject,
+        store: AuditStore,
+        profile: EnvironmentProfile,
+        console: Console,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.project = project
+        self.store = store
+        self.profile = profile
+        self.settings = profile.migration
+        self.console = console
+        self.sleep = sleep
+        self.vars = {"cutover_setup": False}
+        self.batches_done_here = 0
+
+    # --- the trail ----------------------------------------------------------------------------
+
+    def log(
+        self,
+        execution: MigrationExecution,
+        action: str,
+        message: str,
+        phase: int | None = None,
+        entity: str | None = None,
+        records: int | None = None,
+        seconds: float | None = None,
+        **metadata,
+    ) -> None:
+        self.store.append(
+            MigrationAuditEntry(
+                timestamp=now(),
+                execution_id=execution.id,
+                phase=phase,
+                entity=entity,
+                action=action,
+                message=message,
+                records_affected=records,
+                duration=seconds,
+                metadata=metadata,
+            )
+        )
+
+    # --- dbt with retries ---------------------------------------------------------------------
+
+    def dbt(
+        self,
+        execution: MigrationExecution,
+        command: list[str],
+        what: str,
+        on_event: Callable | None = None,
+        phase: int | None = None,
+        entity: str | None = None,
+    ) -> InvocationResult:
+        attempts = self.settings.retry_attempts
+        delay = self.settings.retry_backoff_seconds
+        threads = ["--threads", str(self.settings.max_concurrency)]
+        for attempt in range(attempts + 1):
+            result = self.project.invoke([*command, *threads, "--vars", _vars(self.vars)], on_event)
+            if result.success:
+                return result
+            messages = " ".join(filter(None, [result.error, *(n.message or "" for n in result.failed())]))
+            transient = bool(TRANSIENT.search(messages))
+            if not transient or attempt == attempts:
+                if transient:
+                    raise CutoverError(
+                        f"{what} failed {attempts + 1} times on transient errors (the last: "
+                        f"{_short(messages)}); the execution can be resumed with `cutover resume`."
+                    )
+                return result
+            self.log(
+                execution,
+                "error",
+                f"{what}: transient failure, retrying in {delay:g} s",
+                phase,
+                entity,
+                attempt=attempt + 1,
+                error=_short(messages),
+            )
+            self.console.print(
+                f"[yellow]transient failure in {what}; retry {attempt + 1} of {attempts} in {delay:g} s[/]"
+            )
+            self.sleep(delay)
+            delay *= 2
+        return result  # pragma: no cover - the loop always returns
+
+    def setup(self, execution: MigrationExecution) -> None:
+        """Foreign tables, helper functions and mapping seeds, once per execution."""
+        started = time.perf_counter()
+        for operation in ("setup_legacy_fdw", "create_helper_functions"):
+            result = self.project.invoke(["run-operation", operation])
+            if not result.success:
+                raise CutoverError(f"Setting up the target failed in {operation}: {result.error}")
+        result = self.dbt(execution, ["seed"], "loading the mapping seeds")
+        if not result.success:
+            raise CutoverError(f"Loading the mapping seeds failed: {_failure(result)}")
+        self.log(
+            execution,
+            "complete",
+            "foreign tables imported, helper functions and seeds loaded",
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- one execution --------------------------------------------------------------------------
+
+    def run(
+        self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
+    ) -> MigrationExecution:
+        graph = NodeGraph(self.project.manifest, set(plan.entities))
+        done_entities = {e for e, s in self.store.entity_statuses(execution.id).items() if s == "completed"}
+        done_phases = {p for p, s in self.store.phase_statuses(execution.id).items() if s == "completed"}
+        if options.force:
+            done_entities, done_phases = set(), set()
+        execution.status = "executing"
+        self.store.update_execution(execution)
+        self.log(
+            execution,
+            "start",
+            f"execution started ({len(entities)} entities, profile {execution.profile})",
+            records=execution.total_records_expected,
+        )
+        self.setup(execution)
+        specs = {name: planned.spec for name, planned in plan.entities.items()}
+        affected = in_dependency_order(specs, downstream(specs, entities))
+        copied = take_snapshots(self.store, execution.id, affected)
+        self.log(
+            execution, "progress", f"before-images recorded for {len(affected)} entities", records=copied
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rows]:>12} rows {task.fields[rate]:>10}/s"),
+            TimeElapsedColumn(),
+            console=self.console,
+            disable=not self.profile.monitoring.progress_reporting,
+        ) as progress:
+            for phase in execution.phases:
+                members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+                if phase.phase in done_phases:
+                    self.log(
+                        execution, "progress", f"phase {phase.phase} already completed: skipped", phase.phase
+                    )
+                    continue
+                self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
+        return execution
+
+    def _run_phase(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        phase: MigrationPhase,
+        members: list[str],
+        done_entities: set[str],
+        options: RunOptions,
+        progress: Progress,
+    ) -> None:
+        execution.current_phase = phase.phase
+        self.store.update_execution(execution)
+        phase.status, phase.started_at = "in_progress", phase.started_at or now()
+        self.store.update_phase(execution.id, phase)
+        self.log(execution, "start", f"phase {phase.phase} {phase.name}", phase.phase)
+        task = progress.add_task(f"phase {phase.phase} {phase.name}", total=len(members), rows="", rate="")
+        todo = [e for e in members if e not in done_entities]
+        progress.update(task, completed=len(members) - len(todo))
+        runs = {e: EntityRun(e, phase.phase, "migrating", started_at=now()) for e in todo}
+        for run in runs.values():
+            self.store.save_entity_run(execution.id, run)
+            self.log(execution, "start", f"migrating {run.entity}", phase.phase, run.entity)
+
+        written: dict[str, int] = {}
+        phase_rows = 0
+        started = time.perf_counter()
+
+        def on_event(event) -> None:
+            nonlocal phase_rows
+            if event.info.name != "NodeFinished":
+                return
+            name = event.data.node_info.node_name
+            if name in runs:
+                rows = int(event.data.run_result.adapter_response.get("rows_affected", 0) or 0)
+                written[name] = written.get(name, 0) + rows
+                phase_rows += rows
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                progress.update(task, advance=1, rows=f"{phase_rows:,}", rate=f"{phase_rows / elapsed:,.0f}")
+
+        plain = [e for e in todo if not plan.entities[e].spec.batched]
+        batched = [e for e in todo if plan.entities[e].spec.batched]
+        nodes = sorted({n for e in todo for n in graph.support_nodes(e)} | set(plain))
+        if nodes:
+            result = self.dbt(
+                execution, ["run", "--select", *nodes], f"phase {phase.phase}", on_event, phase.phase
+            )
+            if not result.success:
+                self._fail(execution, phase, runs, f"Phase {phase.phase} failed to build: {_failure(result)}")
+        for entity in batched:
+            written[entity] = self._run_batches(execution, phase, entity, progress)
+            progress.update(task, advance=1)
+
+        for entity, run in runs.items():
+            run.rows_written = written.get(entity, 0)
+            run.ended_at = now()
+        self._validate_phase(execution, plan, graph, phase, members, runs, options.validation_level)
+        phase.status, phase.ended_at = "completed", now()
+        self.store.update_phase(execution.id, phase)
+        self.log(
+            execution,
+            "complete",
+            f"phase {phase.phase} {phase.name} completed",
+            phase.phase,
+            records=phase.records_processed,
+            seconds=(phase.ended_at - phase.started_at).total_seconds(),
+        )
+
+    # --- massive entities: checkpointed batches ---------------------------------------------------
+
+    def batch_ranges(self, entity: str, staged: str) -> list[tuple[int, int]]:
+        """A fixed grid of legacy-id ranges (multiples of batch_size), open at both ends, so that a
+        resumed execution finds the same batches whatever was inserted or deleted meanwhile."""
+        size = self.settings.batch_size
+        low, high = self.store.conn.execute(
+            f"select coalesce(min(legacy_id), 0), coalesce(max(legacy_id), 0) from staging.{staged}"
+        ).fetchone()
+        first, last = low // size, high // size
+        ranges = []
+        for k in range(first, last + 1):
+            start = INT_MIN if k == first else k * size + 1
+            end = INT_MAX if k == last else (k + 1) * size
+            ranges.append((start, end))
+        return ranges
+
+    def _run_batches(
+        self, execution: MigrationExecution, phase: MigrationPhase, entity: str, progress: Progress
+    ) -> int:
+        staged = self._staged_model(entity)
+        ranges = self.batch_ranges(entity, staged)
+        finished = self.store.finished_batches(execution.id, entity)
+        task = progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate="")
+        total = sum(finished.values())
+        started = time.perf_counter()
+        progress.update(task, completed=sum(1 for r in ranges if r[0] in finished), rows=f"{total:,}")
+        if finished:
+            self.log(
+                execution,
+                "progress",
+                f"{entity}: {len(finished)} batches already done, skipped",
+                phase.phase,
+                entity,
+                records=total,
+            )
+        for batch_from, batch_to in ranges:
+            if batch_from in finished:
+                continue
+            if self.batch_failure_due():
+                raise InjectedFailure(f"Injected failure before a batch of {entity} (test hook).")
+            batch_started = time.perf_counter()
+            self.vars = {"cutover_setup": False, "cutover_batch": {"from": batch_from, "to": batch_to}}
+            try:
+                result = self.dbt(
+                    execution,
+                    ["run", "--select", entity],
+                    f"{entity} batch {batch_from}..{batch_to}",
+                    phase=phase.phase,
+                    entity=entity,
+                )
+            finally:
+                self.vars = {"cutover_setup": False}
+            if not result.success:
+                raise CutoverError(f"Batch {batch_from}..{batch_to} of {entity} failed: {_failure(result)}")
+            rows = sum(int(n.rows_affected or 0) for n in result.nodes if n.name == entity)
+            seconds = time.perf_counter() - batch_started
+            self.store.record_batch(execution.id, entity, batch_from, batch_to, rows, seconds)
+            self.batches_done_here += 1
+            total += rows
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            progress.update(task, advance=1, rows=f"{total:,}", rate=f"{total / elapsed:,.0f}")
+            self.log(
+                execution,
+                "progress",
+                f"{entity}: batch {batch_from}..{batch_to} done",
+                phase.phase,
+                entity,
+                records=rows,
+                seconds=seconds,
+            )
+            if seconds > self.profile.monitoring.alerting.slow_query_threshold:
+                self.log(
+                    execution,
+                    "progress",
+                    f"{entity}: slow batch ({seconds:.0f} s)",
+                    phase.phase,
+                    entity,
+                    alert="slow_query",
+                )
+        return total
+
+    def batch_failure_due(self) -> bool:
+        import os
+
+        limit = os.environ.get("CUTOVER_FAIL_AFTER_BATCHES")
+        return limit is not None and self.batches_done_here >= int(limit)
+
+    def _staged_model(self, entity: str) -> str:
+        node = self.project.manifest.nodes[f"model.cutover.{entity}"]
+        table = node.meta["legacy_tables"][0]
+        return "stg_legacy__" + table.removeprefix("dispatch_")
+
+    # --- validation gate --------------------------------------------------------------------------
+
+    def _validate_phase(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        phase: MigrationPhase,
+        members: list[str],
+        runs: dict[str, EntityRun],
+        level: str,
+    ) -> None:
+        started = time.perf_counter()
+        nodes = sorted({n for e in members for n in graph.support_nodes(e)} | set(members))
+        command = ["test", "--select", *nodes]
+        if LEVEL_EXCLUDES[level]:
+            command += ["--exclude", *LEVEL_EXCLUDES[level]]
+        result = self.dbt(execution, command, f"validation of phase {phase.phase}", phase=phase.phase)
+        tests = [n for n in result.nodes if n.resource_type == "test"]
+        failed = [n for n in tests if n.status in ("fail", "error")]
+        warned = [n for n in tests if n.status == "warn"]
+        counts = self._entity_counts(members)
+        problems = []
+        for entity in members:
+            legacy, migrated, quarantined, merged, quality = counts[entity]
+            run = runs.get(entity) or EntityRun(entity, phase.phase)
+            run.expected_records, run.migrated_records, run.quarantined_records = (
+                legacy,
+                migrated,
+                quarantined,
+            )
+            rate = 100.0 * quarantined / legacy if legacy else 0.0
+            tolerance = plan.entities[entity].spec.error_tolerance
+            tolerance = self.settings.error_tolerance if tolerance is None else tolerance
+            own_failed = [n for n in failed if _concerns(n.unique_id, entity, graph)]
+            own_warned = [n for n in warned if _concerns(n.unique_id, entity, graph)]
+            checks = [
+                ValidationCheck(
+                    "count",
+                    "reconciliation",
+                    "passed" if legacy == migrated + quarantined + merged else "failed",
+                    legacy,
+                    migrated + quarantined + merged,
+                    f"{legacy} legacy = {migrated} migrated + {quarantined} quarantined + {merged} merged",
+                ),
+                ValidationCheck(
+                    "quality",
+                    "quarantine rate",
+                    "passed" if rate <= tolerance else "failed",
+                    f"<= {tolerance}%",
+                    f"{rate:.2f}%",
+                    f"{quarantined} of {legacy} rows quarantined",
+                ),
+                *(
+                    ValidationCheck(_check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
+                    for n in own_failed
+                ),
+                *(
+                    ValidationCheck(_check_type(n.name), n.name, "warning", 0, n.message, n.message or "")
+                    for n in own_warned
+                ),
+            ]
+            if (
+                rate > self.profile.monitoring.alerting.error_threshold
+                and self.profile.monitoring.alerting.enabled
+            ):
+                self.log(
+                    execution,
+                    "validate",
+                    f"{entity}: {rate:.2f}% quarantined (alert threshold "
+                    f"{self.profile.monitoring.alerting.error_threshold}%)",
+                    phase.phase,
+                    entity,
+                    alert="error_rate",
+                )
+            validation = ValidationResult(
+                entity=entity,
+                timestamp=now(),
+                checks=checks,
+                record_count_match=checks[0].status == "passed",
+                referential_integrity=not any("relationships" in n.name for n in own_failed),
+                data_quality=quality,
+            )
+            issues = [
+                {
+                    "severity": "critical",
+                    "category": "data_loss",
+                    "description": c.message,
+                    "affectedRecords": 0,
+                    "suggestion": "see logs/dbt.log",
+                }
+                for c in checks
+                if c.status == "failed"
+            ]
+            self.store.record_validation(execution.id, phase.phase, level, validation, issues)
+            run.status = "failed" if validation.overall_status == "failed" else "completed"
+            self.store.save_entity_run(execution.id, run, merged, quality)
+            self.log(
+                execution,
+                "validate",
+                f"{entity}: {validation.overall_status}",
+                phase.phase,
+                entity,
+                records=migrated,
+                quarantined=quarantined,
+                data_quality=quality,
+            )
+            if run.status == "completed":
+                self.log(
+                    execution,
+                    "complete",
+                    f"{entity} migrated",
+                    phase.phase,
+                    entity,
+                    records=run.rows_written,
+                    seconds=run.seconds,
+                )
+            phase.records_processed += legacy
+            phase.records_successful += migrated
+            phase.records_failed += quarantined
+            execution.total_records_processed += migrated + merged
+            if rate > tolerance:
+                problems.append(
+                    f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
+                )
+            problems += [f"test {n.name} failed" for n in own_failed]
+        if not result.success and not failed:
+            problems.append(f"the validation could not run: {_failure(result)}")
+        self.log(
+            execution,
+            "validate",
+            f"phase {phase.phase}: {len(tests)} tests, {len(failed)} failed, {len(warned)} warnings",
+            phase.phase,
+            seconds=time.perf_counter() - started,
+        )
+        if problems:
+            self._fail(
+                execution,
+                phase,
+                {},
+                f"Phase {phase.phase} stopped the run: {'; '.join(problems[:3])}"
+                + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+                + ".",
+            )
+
+    def _entity_counts(self, entities: Iterable[str]) -> dict[str, tuple[int, int, int, int, float]]:
+        counts = {}
+        for entity in entities:
+            row = self.store.conn.execute(
+                f"""
+                select
+                    count(*),
+                    count(*) filter (where reject_reason is not null),
+                    count(*) filter (where reject_reason is null and cardinality(dq_issues) > 0),
+                    {
+                    "count(*) filter (where merged_into_legacy_id is not null)"
+                    if self._has_merges(entity)
+                    else "0"
+                }
+                from intermediate.int_{entity}__validated
+                """
+            ).fetchone()
+            legacy, quarantined, with_issues, merged = (int(v) for v in row)
+            migrated = self.store.conn.execute(f"select count(*) from app.{entity}").fetchone()[0]
+            clean = legacy - merged - quarantined - with_issues
+            quality = round(100.0 * clean / (legacy - merged), 1) if legacy - merged else 100.0
+            counts[entity] = (legacy, migrated, quarantined, merged, quality)
+        return counts
+
+    def _has_merges(self, entity: str) -> bool:
+        node = self.project.manifest.nodes[f"model.cutover.int_{entity}__validated"]
+        return "merged_into_legacy_id" in node.columns
+
+    def _fail(
+        self, execution: MigrationExecution, phase: MigrationPhase, runs: dict[str, EntityRun], message: str
+    ) -> None:
+        for run in runs.values():
+            run.status, run.ended_at = "failed", now()
+            self.store.save_entity_run(execution.id, run)
+        phase.status, phase.ended_at = "failed", now()
+        self.store.update_phase(execution.id, phase)
+        self.log(execution, "error", message, phase.phase)
+        raise StopRun(message)
+
+
+def new_execution_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _vars(values: dict) -> str:
+    import json
+
+    return json.dumps(values)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failure(result: InvocationResult) -> str:
+    failed = result.failed()
+    if failed:
+        first = failed[0]
+        return f"{first.name}: {_short(first.message or 'failed', 200)}"
+    return _short(result.error or "unknown error", 200)
+
+
+def _check_type(test_name: str) -> str:
+    if "reconcile" in test_name or "row_count" in test_name:
+        return "count"
+    if "relationships" in test_name:
+        return "integrity"
+    if test_name.startswith(("unique", "not_null", "accepted_values", "expression_is_true")):
+        return "quality"
+    return "business_rule"
+
+
+def _concerns(test_uid: str, entity: str, graph: NodeGraph) -> bool:
+    """A test concerns an entity when it tests the entity or one of the models it is built from."""
+    node = graph.manifest.nodes.get(test_uid)
+    if node is None:
+        return False
+    mine = {f"model.{graph.package}.{n}" for n in [entity, *graph.support_nodes(entity)]}
+    return bool(set(node.depends_on.nodes) & mine)

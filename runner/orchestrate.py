@@ -1,0 +1,247 @@
+"""Plan, run and resume executions: what the CLI commands call. Parses dbt once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from rich.console import Console
+
+from runner.audit import AuditStore, now
+from runner.config import legacy_reader_endpoint, target_endpoint
+from runner.dbt import DbtProject
+from runner.errors import CutoverError
+from runner.execute import Executor, RunOptions, StopRun, new_execution_id
+from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
+from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities
+from runner.preflight import check_servers
+from runner.settings import EnvironmentProfile
+
+
+@dataclass
+class Selection:
+    phases: str | None = None
+    entities: tuple[str, ...] = ()
+    with_dependencies: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "phases": self.phases,
+            "entities": list(self.entities),
+            "with_dependencies": self.with_dependencies,
+        }
+
+
+def legacy_counts(tables: set[str]) -> dict[str, int]:
+    """Live row counts of the legacy tables, read directly with the read-only role."""
+    endpoint = legacy_reader_endpoint()
+    counts = {}
+    with psycopg.connect(endpoint.conninfo()) as conn:
+        for table in sorted(tables):
+            query = sql.SQL("select count(*) from {}").format(sql.Identifier(table))
+            counts[table] = conn.execute(query).fetchone()[0]
+    return counts
+
+
+class Session:
+    """One runner process: settings, the parsed dbt project and the audit store."""
+
+    def __init__(self, profile: EnvironmentProfile, console: Console) -> None:
+        self.profile = profile
+        self.console = console
+        self.project = DbtProject(target=profile.dbt_target)
+        self._store: AuditStore | None = None
+
+    @property
+    def store(self) -> AuditStore:
+        if self._store is None:
+            self._store = AuditStore(target_endpoint())
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def specs(self):
+        if self.project.manifest is None:
+            with self.console.status("Parsing the dbt project"):
+                self.project.parse()
+        return entities_from_manifest(self.project.manifest)
+
+    def plan(self) -> ExecutionPlan:
+        specs = self.specs()
+        tables = {t for spec in specs.values() for t in spec.legacy_tables}
+        history = self.store.throughput()
+        return build_plan(specs, legacy_counts(tables), history)
+
+    def selected(self, plan: ExecutionPlan, selection: Selection) -> list[str]:
+        specs = {name: e.spec for name, e in plan.entities.items()}
+        try:
+            phases = parse_phase_range(selection.phases, set(plan.phases)) if selection.phases else None
+            return select_entities(specs, phases, selection.entities, selection.with_dependencies)
+        except ValueError as exc:
+            raise CutoverError(str(exc)) from exc
+
+    # --- run / resume ---------------------------------------------------------------------------
+
+    def run(self, selection: Selection, options: RunOptions) -> MigrationExecution:
+        check_servers()
+        self.store.ensure_schema()
+        plan = self.plan()
+        entities = self.selected(plan, selection)
+        unfinished = self._unfinished(selection)
+        if unfinished and not options.force:
+            self.console.print(
+                f"Continuing unfinished execution {unfinished['id']} (its completed "
+                "phases are skipped; --force starts a new one)."
+            )
+            return self._execute(self._load(unfinished, plan), plan, entities, options)
+        execution = self._new_execution(plan, entities, selection)
+        return self._execute(execution, plan, entities, options)
+
+    def resume(self, execution_id: str | None, options: RunOptions) -> MigrationExecution:
+        check_servers()
+        self.store.ensure_schema()
+        row = self.store.execution(execution_id)
+        if row is None:
+            raise CutoverError("There is no execution to resume: start one with `cutover run`.")
+        if row["status"] == "completed":
+            raise CutoverError(
+                f"Execution {row['id']} completed at {row['ended_at']:%Y-%m-%d %H:%M:%S}; "
+                "there is nothing to resume."
+            )
+        plan = self.plan()
+        saved = row["selection"] or {}
+        selection = Selection(
+            saved.get("phases"), tuple(saved.get("entities", ())), bool(saved.get("with_dependencies"))
+        )
+        entities = self.selected(plan, selection)
+        return self._execute(self._load(row, plan), plan, entities, options)
+
+    def _unfinished(self, selection: Selection) -> dict | None:
+        row = self.store.execution()
+        if row and row["status"] not in ("completed",) and (row["selection"] or {}) == selection.as_dict():
+            return row
+        return None
+
+    def _new_execution(
+        self, plan: ExecutionPlan, entities: list[str], selection: Selection
+    ) -> MigrationExecution:
+        phases = sorted({plan.entities[e].spec.phase for e in entities})
+        execution = MigrationExecution(
+            id=new_execution_id(),
+            feature_name="legacy cutover",
+            started_at=now(),
+            profile=self.profile.name,
+            config=self.profile.as_dict(),
+            phases=[
+                MigrationPhase(p, plan.phases[p], [e for e in entities if plan.entities[e].spec.phase == p])
+                for p in phases
+            ],
+            total_records_expected=sum(plan.entities[e].legacy_rows for e in entities),
+        )
+        self.store.create_execution(execution, selection.as_dict())
+        return execution
+
+    def _load(self, row: dict, plan: ExecutionPlan) -> MigrationExecution:
+        phases = self.store.rows(
+            "select * from cutover_audit.phases where execution_id = %s order by phase", (row["id"],)
+        )
+        execution = MigrationExecution(
+            id=str(row["id"]),
+            feature_name=row["feature_name"],
+            started_at=row["started_at"],
+            profile=row["profile"],
+            config=row["config"],
+            status=row["status"],
+            total_records_expected=row["total_records_expected"],
+            phases=[
+                MigrationPhase(
+                    p["phase"],
+                    p["name"],
+                    plan.entities_of_phase(p["phase"]),
+                    p["status"],
+                    p["started_at"],
+                    p["ended_at"],
+                )
+                for p in phases
+            ],
+        )
+        return execution
+
+    def _execute(
+        self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
+    ) -> MigrationExecution:
+        executor = Executor(self.project, self.store, self.profile, self.console)
+        self.store.acquire_lock(execution.id)
+        try:
+            executor.run(execution, plan, entities, options)
+            self._post_validate(executor, execution, plan)
+            execution.status, execution.ended_at = "completed", now()
+            self.store.update_execution(execution, "completed")
+            executor.log(
+                execution,
+                "complete",
+                "execution completed",
+                records=execution.total_records_processed,
+                seconds=(execution.ended_at - execution.started_at).total_seconds(),
+            )
+        except StopRun as exc:
+            self._failed(executor, execution, str(exc))
+            raise
+        except CutoverError as exc:
+            self._failed(executor, execution, str(exc))
+            raise
+        except KeyboardInterrupt:
+            self._failed(executor, execution, "interrupted by the operator")
+            raise
+        finally:
+            self.store.release_lock()
+        return execution
+
+    def _failed(self, executor: Executor, execution: MigrationExecution, message: str) -> None:
+        execution.status, execution.ended_at = "failed", now()
+        self.store.update_execution(execution, message)
+        executor.log(execution, "error", message)
+
+    def _post_validate(self, executor: Executor, execution: MigrationExecution, plan: ExecutionPlan) -> None:
+        """Overall integrity and audit completeness: the audit relations over every entity, and
+        their tests, when every entity exists in the target."""
+        execution.status = "validating"
+        self.store.update_execution(execution)
+        missing = [e for e in plan.entities if not self._exists(f"app.{e}")]
+        if missing:
+            executor.log(
+                execution,
+                "validate",
+                f"overall validation skipped: {len(missing)} entities not built yet",
+                missing=missing,
+            )
+            return
+        result = executor.dbt(execution, ["build", "--select", "audit"], "overall validation")
+        if not result.success:
+            raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
+        unexplained = self.store.conn.execute(
+            "select coalesce(sum(abs(unexplained_rows)), 0) from audit.reconciliation"
+        ).fetchone()[0]
+        executor.log(
+            execution,
+            "validate",
+            f"overall reconciliation: {unexplained} unexplained rows",
+            records=int(unexplained),
+        )
+
+    def _exists(self, relation: str) -> bool:
+        return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
+
+def report_paths(execution_id: str, directory: Path) -> tuple[Path, Path]:
+    return directory / f"cutover-{execution_id[:8]}.html", directory / f"cutover-{execution_id[:8]}.md"

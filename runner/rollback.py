@@ -1,0 +1,172 @@
+"""Before-images and rollback.
+
+Before an execution writes anything, it records for every entity it may change (the selected
+ones and everything downstream of them, since deletes cascade) either that the table was empty
+or a copy of it in schema cutover_snapshots. Rollback of an entity, a phase or everything
+restores those entities and everything downstream of them to exactly that state, in one
+transaction, and refuses where that is impossible: no before-image, already rolled back, or a
+later execution changed the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from psycopg import sql
+
+from runner.audit import AuditStore, now
+from runner.errors import CutoverError
+from runner.model import EntitySpec, MigrationAuditEntry
+
+SNAPSHOT_SCHEMA = "cutover_snapshots"
+
+
+def downstream(specs: Mapping[str, EntitySpec], entities: Iterable[str]) -> set[str]:
+    """The entities and every entity that depends on them, directly or not."""
+    chosen = set(entities)
+    changed = True
+    while changed:
+        changed = False
+        for name, spec in specs.items():
+            if name not in chosen and spec.dependencies & chosen:
+                chosen.add(name)
+                changed = True
+    return chosen
+
+
+def in_dependency_order(specs: Mapping[str, EntitySpec], entities: Iterable[str]) -> list[str]:
+    """Parents before children."""
+    wanted = set(entities)
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for parent in sorted(specs[name].dependencies & wanted):
+            visit(parent)
+        ordered.append(name)
+
+    for name in sorted(wanted, key=lambda n: (specs[n].phase, n)):
+        visit(name)
+    return ordered
+
+
+def _snapshot_name(execution_id: str, entity: str) -> str:
+    return f"{execution_id.replace('-', '')[:12]}__{entity}"
+
+
+def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]) -> int:
+    """Record the before-image of each entity once per execution; returns rows copied."""
+    conn = store.conn
+    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SNAPSHOT_SCHEMA)))
+    taken = {
+        row[0]
+        for row in conn.execute(
+            "select entity from cutover_audit.snapshots where execution_id = %s", (execution_id,)
+        )
+    }
+    copied = 0
+    for entity in entities:
+        if entity in taken:
+            continue
+        exists = conn.execute("select to_regclass(%s) is not null", (f"app.{entity}",)).fetchone()[0]
+        rows = 0
+        if exists:
+            rows = conn.execute(
+                sql.SQL("select count(*) from app.{}").format(sql.Identifier(entity))
+            ).fetchone()[0]
+        table = None
+        if rows:
+            table = _snapshot_name(execution_id, entity)
+            conn.execute(
+                sql.SQL("create table {}.{} as select * from app.{}").format(
+                    sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(table), sql.Identifier(entity)
+                )
+            )
+            copied += rows
+        conn.execute(
+            """
+            insert into cutover_audit.snapshots (execution_id, entity, snapshot_table, was_empty, row_count)
+            values (%s, %s, %s, %s, %s)
+            """,
+            (execution_id, entity, table, rows == 0, rows),
+        )
+    return copied
+
+
+def rollback(
+    store: AuditStore, specs: Mapping[str, EntitySpec], execution_id: str, entities: Iterable[str]
+) -> dict[str, int]:
+    """Restore `entities` and everything downstream of them to their state before the execution.
+    Returns the rows each entity holds afterwards."""
+    targets = downstream(specs, entities)
+    snapshots = {
+        row["entity"]: row
+        for row in store.rows(
+            "select * from cutover_audit.snapshots where execution_id = %s", (execution_id,)
+        )
+    }
+    missing = sorted(targets - set(snapshots))
+    if missing:
+        raise CutoverError(
+            f"Cannot roll back execution {execution_id}: it recorded no before-image of "
+            f"{', '.join(missing[:3])}, so their earlier state is unknown."
+        )
+    if all(snapshots[e]["restored_at"] is not None for e in targets):
+        raise CutoverError(
+            f"Execution {execution_id} was already rolled back for {', '.join(sorted(targets)[:3])}"
+            + (" and the entities downstream of them" if len(targets) > 3 else "")
+            + "."
+        )
+    # Entities restored by an earlier, narrower rollback are restored again: a parent's delete
+    # would otherwise cascade into them.
+    later = store.rows(
+        """
+        select s.execution_id, s.entity from cutover_audit.snapshots as s
+        join cutover_audit.executions as e on e.id = s.execution_id
+        where e.started_at > (select started_at from cutover_audit.executions where id = %s)
+            and s.entity = any(%s) and s.restored_at is null
+        order by e.started_at desc
+        """,
+        (execution_id, sorted(targets)),
+    )
+    if later:
+        raise CutoverError(
+            f"Cannot roll back execution {execution_id}: the later execution {later[0]['execution_id']} "
+            f"changed {later[0]['entity']}; roll that one back first."
+        )
+    order = in_dependency_order(specs, targets)
+    counts: dict[str, int] = {}
+    with store.conn.transaction():
+        for entity in reversed(order):  # children first, so no cascade reaches a restored table
+            if store.conn.execute("select to_regclass(%s) is not null", (f"app.{entity}",)).fetchone()[0]:
+                store.conn.execute(sql.SQL("delete from app.{}").format(sql.Identifier(entity)))
+        for entity in order:  # parents first, so every foreign key finds its row
+            snapshot = snapshots[entity]
+            if snapshot["snapshot_table"]:
+                store.conn.execute(
+                    sql.SQL("insert into app.{} select * from {}.{}").format(
+                        sql.Identifier(entity),
+                        sql.Identifier(SNAPSHOT_SCHEMA),
+                        sql.Identifier(snapshot["snapshot_table"]),
+                    )
+                )
+            counts[entity] = int(snapshot["row_count"])
+            store.conn.execute(
+                "update cutover_audit.snapshots set restored_at = now() "
+                "where execution_id = %s and entity = %s",
+                (execution_id, entity),
+            )
+    for entity in order:
+        store.append(
+            MigrationAuditEntry(
+                timestamp=now(),
+                execution_id=execution_id,
+                phase=specs[entity].phase,
+                entity=entity,
+                action="rollback",
+                message=f"{entity} restored to its state before execution {execution_id}",
+                records_affected=counts[entity],
+            )
+        )
+    return counts

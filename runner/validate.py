@@ -1,0 +1,172 @@
+"""The validation framework on its own (`cutover validate`): pre-validation (connectivity,
+dependencies, free disk space), per-entity validation (counts, integrity, quality, business
+rules) and post-validation (overall integrity, audit completeness)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+import psycopg
+
+from runner.audit import AuditStore
+from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
+from runner.dbt import DbtProject
+from runner.errors import CutoverError
+from runner.execute import LEVEL_EXCLUDES, _check_type
+from runner.plan import entities_from_manifest
+
+
+@dataclass
+class Check:
+    stage: str  # pre | entity | post
+    subject: str
+    name: str
+    status: str  # passed | failed | warning
+    detail: str
+
+
+def pre_validation(project: DbtProject) -> list[Check]:
+    checks = []
+    for what, endpoint in (("legacy", legacy_reader_endpoint()), ("target", target_endpoint())):
+        try:
+            with psycopg.connect(endpoint.conninfo(connect_timeout="5")) as conn:
+                version = conn.execute("show server_version").fetchone()[0]
+            checks.append(
+                Check("pre", what, "connectivity", "passed", f"PostgreSQL {version} at {endpoint.display()}")
+            )
+        except psycopg.OperationalError as exc:
+            from runner.errors import connection_reason
+
+            checks.append(Check("pre", what, "connectivity", "failed", connection_reason(exc)))
+    if any(c.status == "failed" for c in checks):
+        return checks
+    specs = entities_from_manifest(project.manifest)
+    with psycopg.connect(target_endpoint().conninfo()) as conn:
+        existing = {
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'app'"
+            )
+        }
+        fdw = conn.execute("select 1 from pg_extension where extname = 'postgres_fdw'").fetchone()
+    checks.append(
+        Check(
+            "pre",
+            "target",
+            "postgres_fdw",
+            "passed" if fdw else "failed",
+            "extension installed" if fdw else "a superuser must run: create extension postgres_fdw",
+        )
+    )
+    for name, spec in specs.items():
+        missing = sorted(p for p in spec.dependencies if p not in existing)
+        checks.append(
+            Check(
+                "pre",
+                name,
+                "dependencies",
+                "passed" if not missing else "warning",
+                "parents migrated" if not missing else f"not migrated yet: {', '.join(missing)}",
+            )
+        )
+    with psycopg.connect(legacy_reader_endpoint().conninfo()) as conn:
+        legacy_bytes = conn.execute("select pg_database_size(current_database())").fetchone()[0]
+    endpoint = target_endpoint()
+    if endpoint.host in ("127.0.0.1", "localhost", "::1"):
+        free = shutil.disk_usage(PROJECT_DIR).free
+        needed = 3 * legacy_bytes  # staging copy, target tables and their indexes
+        checks.append(
+            Check(
+                "pre",
+                "target",
+                "free disk space",
+                "passed" if free > needed else "failed",
+                f"{free / 2**30:.1f} GiB free, {needed / 2**30:.1f} GiB needed (3x legacy size)",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "pre",
+                "target",
+                "free disk space",
+                "warning",
+                f"remote server: check that {3 * legacy_bytes / 2**30:.1f} GiB are free",
+            )
+        )
+    return checks
+
+
+def entity_validation(project: DbtProject, level: str) -> list[Check]:
+    command = ["test"]
+    if LEVEL_EXCLUDES[level]:
+        command += ["--exclude", *LEVEL_EXCLUDES[level]]
+    result = project.invoke(command + ["--vars", '{"cutover_setup": false}'])
+    if result.error and not result.nodes:
+        raise CutoverError(f"The validation could not run: {result.error}")
+    checks = []
+    nodes = project.manifest.nodes
+    for test in (n for n in result.nodes if n.resource_type == "test"):
+        parents = [nodes[p].name for p in nodes[test.unique_id].depends_on.nodes if p in nodes]
+        status = {"pass": "passed", "warn": "warning"}.get(test.status, "failed")
+        checks.append(
+            Check(
+                "entity",
+                ", ".join(sorted(parents)[:2]),
+                f"{_check_type(test.name)}: {test.name}",
+                status,
+                test.message or "",
+            )
+        )
+    return checks
+
+
+def post_validation(store: AuditStore) -> list[Check]:
+    checks = []
+    exists = store.conn.execute("select to_regclass('audit.reconciliation') is not null").fetchone()[0]
+    if exists:
+        unexplained = store.conn.execute(
+            "select coalesce(sum(abs(unexplained_rows)), 0), count(*) from audit.reconciliation"
+        ).fetchone()
+        checks.append(
+            Check(
+                "post",
+                "all entities",
+                "overall integrity",
+                "passed" if unexplained[0] == 0 else "failed",
+                f"{unexplained[0]} unexplained rows over {unexplained[1]} entity/table pairs",
+            )
+        )
+    else:
+        checks.append(Check("post", "all entities", "overall integrity", "warning", "no full run yet"))
+    execution = store.execution() if store.has_schema() else None
+    if execution is None:
+        checks.append(Check("post", "audit trail", "completeness", "warning", "no execution recorded"))
+        return checks
+    incomplete = store.rows(
+        """
+        select r.entity from cutover_audit.entity_runs as r
+        where r.execution_id = %s and r.status = 'completed' and (
+            select count(distinct a.action) from cutover_audit.audit_entries as a
+            where a.execution_id = r.execution_id and a.entity = r.entity
+                and a.action in ('start', 'validate', 'complete')
+        ) < 3
+        """,
+        (execution["id"],),
+    )
+    checks.append(
+        Check(
+            "post",
+            "audit trail",
+            "completeness",
+            "passed" if not incomplete else "failed",
+            f"execution {execution['id']}: "
+            + (
+                "every completed entity has start, validate and complete entries"
+                if not incomplete
+                else f"missing entries for {', '.join(r['entity'] for r in incomplete)}"
+            ),
+        )
+    )
+    return checks

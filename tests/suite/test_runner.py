@@ -1,0 +1,158 @@
+"""The cutover runner end to end: plan, a full phased run, status, report, resume, the lock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from support import query
+
+from runner.audit import AuditStore
+from runner.cli import main
+from runner.config import target_endpoint
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+@pytest.fixture(scope="module")
+def empty_target(generated_legacy, target_super):
+    query(
+        target_super,
+        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade",
+    )
+    return target_endpoint()
+
+
+def test_plan_lists_phases_steps_critical_path_and_volumes(empty_target):
+    result = invoke("plan", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert [p["phase"] for p in plan["phases"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert plan["criticalPath"][:5] == ["offices", "doctors", "patients", "orders", "tasks"]
+    assert plan["entities"]["tasks"]["batched"] is True
+    assert plan["entities"]["tasks"]["legacyRows"] == 7620
+    assert plan["entities"]["tasks"]["dataVolume"] == "medium"
+    phase_two = [s for s in plan["steps"] if s["phase"] == 2]
+    assert [s["entities"] for s in phase_two] == [["doctors"], ["patients"], ["orders"], ["products"]]
+    assert phase_two[-1]["validationCheckpoint"] and not phase_two[0]["validationCheckpoint"]
+    table = invoke("plan")
+    assert table.exit_code == 0 and "Critical path: offices -> doctors" in table.output
+
+
+def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(empty_target):
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "2"})
+    assert failed.exit_code == 1, failed.output
+    assert "Injected failure before a batch of tasks" in failed.output
+    with AuditStore(empty_target) as store:
+        execution = store.execution()
+        assert execution["status"] == "failed"
+        done = store.finished_batches(str(execution["id"]), "tasks")
+    assert len(done) == 2
+
+    resumed = invoke("resume", "--batch-size", "2000")
+    assert resumed.exit_code == 0, resumed.output
+    assert "Report:" in resumed.output
+    with AuditStore(empty_target) as store:
+        execution = store.execution()
+        assert execution["status"] == "completed"
+        eid = str(execution["id"])
+        batches = store.rows(
+            "select batch_from, count(*) as times from cutover_audit.batch_checkpoints "
+            "where execution_id = %s and entity = 'tasks' group by 1",
+            (eid,),
+        )
+        skipped = store.rows(
+            "select message from cutover_audit.audit_entries where execution_id = %s "
+            "and message like 'tasks: 2 batches already done%%'",
+            (eid,),
+        )
+    assert len(batches) == 4 and all(b["times"] == 1 for b in batches)
+    assert skipped
+    unexplained = query(empty_target, "select sum(abs(unexplained_rows)) from audit.reconciliation")[0][0]
+    assert unexplained == 0
+
+
+def test_status_shows_every_phase_and_entity(empty_target):
+    result = invoke("status")
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.output and "doctor_offices" in result.output
+
+
+def test_audit_trail_is_complete_and_append_only(empty_target):
+    with AuditStore(empty_target) as store:
+        eid = str(store.execution()["id"])
+        actions = {
+            (r["entity"], r["action"])
+            for r in store.rows(
+                "select entity, action from cutover_audit.audit_entries where execution_id = %s", (eid,)
+            )
+        }
+        for entity in ("offices", "tasks", "doctor_offices"):
+            assert {(entity, "start"), (entity, "validate"), (entity, "complete")} <= actions
+        assert (None, "error") in actions  # the injected failure is on the record
+        with pytest.raises(Exception, match="append-only"):
+            store.conn.execute("delete from cutover_audit.audit_entries")
+
+
+def test_second_run_on_the_same_target_names_the_lock_holder(empty_target):
+    with AuditStore(empty_target) as holder:
+        holder.acquire_lock("held-by-test")
+        result = invoke("run", "--phase", "1")
+    assert result.exit_code == 1
+    assert "Another cutover run holds this target: cutover-runner held-by-test" in result.output
+
+
+def test_rerun_of_a_completed_cutover_changes_no_row(empty_target):
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    with AuditStore(empty_target) as store:
+        written = store.rows(
+            "select sum(rows_written) as rows from cutover_audit.entity_runs where execution_id = %s",
+            (str(store.execution()["id"]),),
+        )
+    assert written[0]["rows"] == 0
+
+
+def _checksums(target, entities) -> dict[str, str]:
+    return {
+        entity: query(
+            target, f"select md5(coalesce(string_agg(t::text, '|' order by t.id), '')) from app.{entity} t"
+        )[0][0]
+        for entity in entities
+    }
+
+
+def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_target, admin):
+    from runner.legacy.generator import mutate
+
+    tables = "select table_name from information_schema.tables where table_schema = 'app'"
+    everything = [r[0] for r in query(empty_target, tables)]
+    before = _checksums(empty_target, everything)
+    mutate(admin, 0.05, 42, round_=3)
+    changed = invoke("run")
+    assert changed.exit_code == 0, changed.output
+    after = _checksums(empty_target, everything)
+    assert after["tasks"] != before["tasks"] and after["orders"] != before["orders"]
+
+    one = invoke("rollback", "--entity", "comments", "--yes")
+    assert one.exit_code == 0, one.output
+    assert _checksums(empty_target, ["comments"]) == {"comments": before["comments"]}
+    assert _checksums(empty_target, ["tasks"]) == {"tasks": after["tasks"]}
+
+    again = invoke("rollback", "--entity", "comments", "--yes")
+    assert again.exit_code == 1 and "already rolled back" in again.output
+
+    phase = invoke("rollback", "--phase", "2", "--yes")
+    assert phase.exit_code == 0, phase.output
+    untouched = {"offices", "categories", "profiles", "technician_roles", "communications"}
+    restored = [e for e in everything if e not in untouched]
+    assert _checksums(empty_target, restored) == {e: before[e] for e in restored}
+    assert _checksums(empty_target, sorted(untouched)) == {e: after[e] for e in sorted(untouched)}
+    with AuditStore(empty_target) as store:
+        rollbacks = store.rows(
+            "select count(*) as n from cutover_audit.audit_entries where action = 'rollback'"
+        )
+    assert rollbacks[0]["n"] >= 20
