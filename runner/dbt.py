@@ -7,6 +7,7 @@ later invocations cost well under a second. dbt's structured events are handed t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -128,7 +129,7 @@ class DbtProject:
 
         if self.manifest is None:
             self.parse()
-        callbacks = [on_event] if on_event else []
+        callbacks = [_guarded(on_event)] if on_event else []
         with dbt_environment(self.env):
             runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
             result = runner.invoke([*command, "--quiet", *self._common_args()])
@@ -136,6 +137,16 @@ class DbtProject:
         nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
         error = _first_line(result.exception) if result.exception else None
         return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
+
+
+def _guarded(callback: EventCallback) -> EventCallback:
+    """A progress callback must never break a dbt run: its errors are dropped."""
+
+    def call(event) -> None:
+        with contextlib.suppress(Exception):
+            callback(event)
+
+    return call
 
 
 def _list_names(result) -> list[str]:

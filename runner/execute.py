@@ -99,7 +99,6 @@ class NodeGraph:
 class RunOptions:
     force: bool = False
     validation_level: str = "standard"
-    fail_after_batches: int | None = None  # test hook: crash after N batches of this process
 
 
 class Executor:
@@ -118,7 +117,7 @@ class Executor:
         self.console = console
         self.sleep = sleep
         self.vars = {"cutover_setup": False}
-        self.batches_done_here = 0
+        self.batches_done_here: dict[str, int] = {}
 
     # --- the trail ----------------------------------------------------------------------------
 
@@ -285,7 +284,7 @@ class Executor:
                 return
             name = event.data.node_info.node_name
             if name in runs:
-                rows = int(event.data.run_result.adapter_response.get("rows_affected", 0) or 0)
+                rows = int(dict(event.data.run_result.adapter_response).get("rows_affected", 0) or 0)
                 written[name] = written.get(name, 0) + rows
                 phase_rows += rows
                 elapsed = max(time.perf_counter() - started, 1e-6)
@@ -358,7 +357,7 @@ class Executor:
         for batch_from, batch_to in ranges:
             if batch_from in finished:
                 continue
-            if self.batch_failure_due():
+            if self.batch_failure_due(entity):
                 raise InjectedFailure(f"Injected failure before a batch of {entity} (test hook).")
             batch_started = time.perf_counter()
             self.vars = {"cutover_setup": False, "cutover_batch": {"from": batch_from, "to": batch_to}}
@@ -377,7 +376,7 @@ class Executor:
             rows = sum(int(n.rows_affected or 0) for n in result.nodes if n.name == entity)
             seconds = time.perf_counter() - batch_started
             self.store.record_batch(execution.id, entity, batch_from, batch_to, rows, seconds)
-            self.batches_done_here += 1
+            self.batches_done_here[entity] = self.batches_done_here.get(entity, 0) + 1
             total += rows
             elapsed = max(time.perf_counter() - started, 1e-6)
             progress.update(task, advance=1, rows=f"{total:,}", rate=f"{total / elapsed:,.0f}")
@@ -401,11 +400,14 @@ class Executor:
                 )
         return total
 
-    def batch_failure_due(self) -> bool:
+    def batch_failure_due(self, entity: str) -> bool:
+        """Test hook: CUTOVER_FAIL_AFTER_BATCHES=<entity>:<n> fails before the entity's batch n+1
+        in this process, as a crash in the middle of a massive table would."""
         import os
 
-        limit = os.environ.get("CUTOVER_FAIL_AFTER_BATCHES")
-        return limit is not None and self.batches_done_here >= int(limit)
+        hook = os.environ.get("CUTOVER_FAIL_AFTER_BATCHES", "")
+        name, _, count = hook.partition(":")
+        return name == entity and self.batches_done_here.get(entity, 0) >= int(count or 0)
 
     def _staged_model(self, entity: str) -> str:
         node = self.project.manifest.nodes[f"model.cutover.{entity}"]

@@ -48,18 +48,23 @@ def entities_from_manifest(manifest) -> dict[str, EntitySpec]:
     return dict(sorted(specs.items(), key=lambda item: (item[1].phase, item[0])))
 
 
-def longest_chain(specs: Mapping[str, EntitySpec]) -> list[str]:
-    """The longest dependency chain (the critical path), ties broken by name."""
-    memo: dict[str, list[str]] = {}
+def longest_chain(specs: Mapping[str, EntitySpec], weight: Mapping[str, float] | None = None) -> list[str]:
+    """The critical path: the dependency chain with the largest total weight (estimated
+    seconds; without weights, the most entities), ties broken by name."""
+    weight = weight or {}
+    memo: dict[str, tuple[float, list[str]]] = {}
 
-    def chain(name: str) -> list[str]:
+    def chain(name: str) -> tuple[float, list[str]]:
         if name not in memo:
             parents = [chain(p) for p in sorted(specs[name].dependencies) if p in specs]
-            best = max(parents, key=len, default=[])
-            memo[name] = [*best, name]
+            cost, path = max(parents, key=lambda item: (item[0], len(item[1])), default=(0.0, []))
+            memo[name] = (cost + weight.get(name, 1.0), [*path, name])
         return memo[name]
 
-    return max((chain(name) for name in sorted(specs)), key=len, default=[])
+    best = max(
+        (chain(name) for name in sorted(specs)), key=lambda item: (item[0], len(item[1])), default=(0, [])
+    )
+    return best[1]
 
 
 def build_plan(
@@ -105,7 +110,10 @@ def build_plan(
                     validation_checkpoint=number == last,
                 )
             )
-    return ExecutionPlan(phases=phases, entities=planned, steps=steps, critical_path=longest_chain(specs))
+    weights = {name: e.estimated_seconds for name, e in planned.items()}
+    return ExecutionPlan(
+        phases=phases, entities=planned, steps=steps, critical_path=longest_chain(specs, weights)
+    )
 
 
 def select_entities(

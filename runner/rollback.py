@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import psycopg
 from psycopg import sql
 
 from runner.audit import AuditStore, now
@@ -136,12 +137,40 @@ def rollback(
             f"changed {later[0]['entity']}; roll that one back first."
         )
     order = in_dependency_order(specs, targets)
+    try:
+        counts = _restore(store, order, snapshots, execution_id)
+    except psycopg.errors.ForeignKeyViolation as exc:
+        quoted = (exc.diag.message_detail or "").split('"')
+        parent = quoted[-2] if len(quoted) >= 3 else "a parent entity"
+        raise CutoverError(
+            f"Cannot roll back {', '.join(sorted(set(entities)))} alone: its earlier rows refer to "
+            f"{parent} rows that execution {execution_id} removed; roll back {parent} as well "
+            "(nothing was changed)."
+        ) from exc
+    for entity in order:
+        store.append(
+            MigrationAuditEntry(
+                timestamp=now(),
+                execution_id=execution_id,
+                phase=specs[entity].phase,
+                entity=entity,
+                action="rollback",
+                message=f"{entity} restored to its state before execution {execution_id}",
+                records_affected=counts[entity],
+            )
+        )
+    return counts
+
+
+def _restore(store: AuditStore, order: list[str], snapshots: dict, execution_id: str) -> dict[str, int]:
+    """Delete children first (so no cascade reaches a restored table), then insert parents first
+    (so every foreign key finds its row); one transaction, so a failure changes nothing."""
     counts: dict[str, int] = {}
     with store.conn.transaction():
-        for entity in reversed(order):  # children first, so no cascade reaches a restored table
+        for entity in reversed(order):
             if store.conn.execute("select to_regclass(%s) is not null", (f"app.{entity}",)).fetchone()[0]:
                 store.conn.execute(sql.SQL("delete from app.{}").format(sql.Identifier(entity)))
-        for entity in order:  # parents first, so every foreign key finds its row
+        for entity in order:
             snapshot = snapshots[entity]
             if snapshot["snapshot_table"]:
                 store.conn.execute(
@@ -157,16 +186,4 @@ def rollback(
                 "where execution_id = %s and entity = %s",
                 (execution_id, entity),
             )
-    for entity in order:
-        store.append(
-            MigrationAuditEntry(
-                timestamp=now(),
-                execution_id=execution_id,
-                phase=specs[entity].phase,
-                entity=entity,
-                action="rollback",
-                message=f"{entity} restored to its state before execution {execution_id}",
-                records_affected=counts[entity],
-            )
-        )
     return counts

@@ -30,6 +30,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment
     artefacts = root / "dbt"
     values["DBT_TARGET_PATH"] = str(artefacts / "target")
     values["DBT_LOG_PATH"] = str(artefacts / "logs")
+    # At scale 0.01 the forced data problems and their cascades make up to 36% of a 25-row
+    # table; the stop rule itself is tested with an explicit --error-tolerance.
+    values["CUTOVER_ERROR_TOLERANCE"] = "60"
     with pytest.MonkeyPatch.context() as patch:
         for key, value in values.items():
             patch.setenv(key, value)

@@ -43,7 +43,7 @@ def test_plan_lists_phases_steps_critical_path_and_volumes(empty_target):
 
 
 def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(empty_target):
-    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "2"})
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:2"})
     assert failed.exit_code == 1, failed.output
     assert "Injected failure before a batch of tasks" in failed.output
     with AuditStore(empty_target) as store:
@@ -105,6 +105,12 @@ def test_second_run_on_the_same_target_names_the_lock_holder(empty_target):
     assert "Another cutover run holds this target: cutover-runner held-by-test" in result.output
 
 
+def test_quarantine_rate_above_the_tolerance_stops_the_run(empty_target):
+    result = invoke("run", "--phase", "4", "--error-tolerance", "1", "--force")
+    assert result.exit_code == 1
+    assert "Phase 4 stopped the run: " in result.output and "above the tolerance of 1%" in result.output
+
+
 def test_rerun_of_a_completed_cutover_changes_no_row(empty_target):
     result = invoke("run")
     assert result.exit_code == 0, result.output
@@ -129,30 +135,51 @@ def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_ta
     from runner.legacy.generator import mutate
 
     tables = "select table_name from information_schema.tables where table_schema = 'app'"
+    if len(query(empty_target, tables)) < 28:  # run alone: cut over first
+        assert invoke("run").exit_code == 0
     everything = [r[0] for r in query(empty_target, tables)]
     before = _checksums(empty_target, everything)
-    mutate(admin, 0.05, 42, round_=3)
-    changed = invoke("run")
-    assert changed.exit_code == 0, changed.output
-    after = _checksums(empty_target, everything)
-    assert after["tasks"] != before["tasks"] and after["orders"] != before["orders"]
 
+    # A change to a leaf entity only, undone by rolling back that entity.
+    query(admin, "update dispatch_comment set body = body || ' (edited)' where id % 10 = 0")
+    assert invoke("run").exit_code == 0
+    assert _checksums(empty_target, ["comments"]) != {"comments": before["comments"]}
     one = invoke("rollback", "--entity", "comments", "--yes")
     assert one.exit_code == 0, one.output
-    assert _checksums(empty_target, ["comments"]) == {"comments": before["comments"]}
-    assert _checksums(empty_target, ["tasks"]) == {"tasks": after["tasks"]}
-
+    assert _checksums(empty_target, everything) == before
     again = invoke("rollback", "--entity", "comments", "--yes")
     assert again.exit_code == 1 and "already rolled back" in again.output
 
-    phase = invoke("rollback", "--phase", "2", "--yes")
+    # Changes to the clinical phase only, undone by rolling back that phase.
+    query(
+        admin,
+        "update dispatch_jaw set teeth = '[11]' where id % 7 = 0; "
+        "delete from dispatch_doctornote where id % 11 = 0; "
+        "update dispatch_project set status = 'done' where id % 5 = 0",
+    )
+    assert invoke("run").exit_code == 0
+    changed = _checksums(empty_target, everything)
+    assert changed["jaws"] != before["jaws"] and changed["doctor_notes"] != before["doctor_notes"]
+    phase = invoke("rollback", "--phase", "5", "--yes")
     assert phase.exit_code == 0, phase.output
-    untouched = {"offices", "categories", "profiles", "technician_roles", "communications"}
-    restored = [e for e in everything if e not in untouched]
-    assert _checksums(empty_target, restored) == {e: before[e] for e in restored}
-    assert _checksums(empty_target, sorted(untouched)) == {e: after[e] for e in sorted(untouched)}
+    assert _checksums(empty_target, everything) == before
+
+    # Changes everywhere: a child or a phase alone cannot go back to rows whose parents are
+    # gone, and says so without changing anything; everything together can.
+    mutate(admin, 0.05, 42, round_=3)
+    assert invoke("run").exit_code == 0
+    after = _checksums(empty_target, everything)
+    assert after["tasks"] != before["tasks"] and after["orders"] != before["orders"]
+    refused = invoke("rollback", "--entity", "comments", "--yes")
+    assert refused.exit_code == 1 and "Cannot roll back comments alone" in refused.output
+    refused = invoke("rollback", "--phase", "2", "--yes")
+    assert refused.exit_code == 1 and "refer to profiles rows" in refused.output
+    assert _checksums(empty_target, everything) == after  # nothing half-written
+    complete = invoke("rollback", "--all", "--yes")
+    assert complete.exit_code == 0, complete.output
+    assert _checksums(empty_target, everything) == before
     with AuditStore(empty_target) as store:
         rollbacks = store.rows(
             "select count(*) as n from cutover_audit.audit_entries where action = 'rollback'"
         )
-    assert rollbacks[0]["n"] >= 20
+    assert rollbacks[0]["n"] >= 30
