@@ -20,7 +20,6 @@ from runner.config import PROJECT_DIR, Endpoint
 from runner.errors import CutoverError, connection_reason
 from runner.model import EntityRun, MigrationAuditEntry, MigrationExecution, MigrationPhase, ValidationResult
 
-LOG_DIR = PROJECT_DIR / "logs" / "cutover"
 LOCK_KEY = "cutover-runner"
 
 
@@ -33,9 +32,10 @@ class RunLocked(CutoverError):
 
 
 class AuditStore:
-    def __init__(self, endpoint: Endpoint, log_dir: Path = LOG_DIR) -> None:
+    def __init__(self, endpoint: Endpoint, log_dir: Path | None = None) -> None:
         self.endpoint = endpoint
-        self.log_dir = log_dir
+        # logs/cutover/ of the project, or CUTOVER_LOG_DIR: one JSON-lines file per execution
+        self.log_dir = log_dir or Path(os.environ.get("CUTOVER_LOG_DIR", PROJECT_DIR / "logs" / "cutover"))
         try:
             self.conn = psycopg.connect(endpoint.conninfo(application_name="cutover-audit"), autocommit=True)
         except psycopg.OperationalError as exc:

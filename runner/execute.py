@@ -285,10 +285,15 @@ class Executor:
             name = event.data.node_info.node_name
             if name in runs:
                 rows = int(dict(event.data.run_result.adapter_response).get("rows_affected", 0) or 0)
+                seconds = float(event.data.run_result.execution_time or 0.0)
                 written[name] = written.get(name, 0) + rows
                 phase_rows += rows
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 progress.update(task, advance=1, rows=f"{phase_rows:,}", rate=f"{phase_rows / elapsed:,.0f}")
+                rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 else ""
+                progress.console.print(
+                    f"  {name:22} {rows:>10,} rows written in {seconds:6.1f} s  {rate}", highlight=False
+                )
 
         plain = [e for e in todo if not plan.entities[e].spec.batched]
         batched = [e for e in todo if plan.entities[e].spec.batched]

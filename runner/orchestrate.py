@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -97,6 +96,7 @@ class Session:
         self.store.ensure_schema()
         plan = self.plan()
         entities = self.selected(plan, selection)
+        self._check_dependencies(plan, entities)
         unfinished = self._unfinished(selection)
         if unfinished and not options.force:
             self.console.print(
@@ -125,6 +125,17 @@ class Session:
         )
         entities = self.selected(plan, selection)
         return self._execute(self._load(row, plan), plan, entities, options)
+
+    def _check_dependencies(self, plan: ExecutionPlan, entities: list[str]) -> None:
+        """Every parent of a selected entity is selected too, or already in the target."""
+        chosen = set(entities)
+        for entity in entities:
+            for parent in sorted(plan.entities[entity].spec.dependencies - chosen):
+                if not self._exists(f"app.{parent}"):
+                    raise CutoverError(
+                        f"{entity} depends on {parent}, which is not migrated yet: add "
+                        "--with-dependencies or run its phase first."
+                    )
 
     def _unfinished(self, selection: Selection) -> dict | None:
         row = self.store.execution()
@@ -241,7 +252,3 @@ class Session:
 
     def _exists(self, relation: str) -> bool:
         return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
-
-
-def report_paths(execution_id: str, directory: Path) -> tuple[Path, Path]:
-    return directory / f"cutover-{execution_id[:8]}.html", directory / f"cutover-{execution_id[:8]}.md"

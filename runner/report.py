@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 from rich.table import Table
@@ -14,7 +15,10 @@ from runner.audit import AuditStore
 from runner.config import PROJECT_DIR
 from runner.model import ExecutionPlan
 
-REPORT_DIR = PROJECT_DIR / "reports"
+
+def report_dir() -> Path:
+    """reports/ of the project, or CUTOVER_REPORT_DIR."""
+    return Path(os.environ.get("CUTOVER_REPORT_DIR", PROJECT_DIR / "reports"))
 
 
 def _duration(seconds: float) -> str:
@@ -173,8 +177,9 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
 # --- reports -----------------------------------------------------------------------------------
 
 
-def write_reports(store: AuditStore, execution_id: str, directory: Path = REPORT_DIR) -> tuple[Path, Path]:
+def write_reports(store: AuditStore, execution_id: str, directory: Path | None = None) -> tuple[Path, Path]:
     """A self-contained HTML report (inline CSS and SVG chart) and a Markdown report."""
+    directory = directory or report_dir()
     data = _execution_data(store, execution_id)
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"cutover-{str(data['execution']['id'])[:8]}"

@@ -30,6 +30,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment
     artefacts = root / "dbt"
     values["DBT_TARGET_PATH"] = str(artefacts / "target")
     values["DBT_LOG_PATH"] = str(artefacts / "logs")
+    values["CUTOVER_REPORT_DIR"] = str(root / "reports")
+    values["CUTOVER_LOG_DIR"] = str(root / "logs")
     # At scale 0.01 the forced data problems and their cascades make up to 36% of a 25-row
     # table; the stop rule itself is tested with an explicit --error-tolerance.
     values["CUTOVER_ERROR_TOLERANCE"] = "60"

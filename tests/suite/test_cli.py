@@ -56,3 +56,9 @@ def test_unknown_phase_and_entity_are_one_sentence_each(generated_legacy):
     assert result.exit_code == 1 and "--phase 9 is not a range of existing phases (1 to 7)" in result.output
     result = invoke("run", "--entity", "unicorns")
     assert result.exit_code == 1 and "Unknown entity 'unicorns'" in result.output
+
+
+def test_entity_without_its_dependencies_is_refused(generated_legacy):
+    result = invoke("run", "--entity", "tasks")
+    assert result.exit_code == 1
+    assert "tasks depends on orders, which is not migrated yet: add --with-dependencies" in result.output

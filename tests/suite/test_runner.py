@@ -81,6 +81,37 @@ def test_status_shows_every_phase_and_entity(empty_target):
     assert "completed" in result.output and "doctor_offices" in result.output
 
 
+def test_validate_runs_pre_entity_and_post_validation(empty_target):
+    result = invoke("validate", "--level", "basic")
+    assert result.exit_code == 0, result.output
+    for check in ("connectivity", "postgres_fdw", "free disk space", "overall integrity", "completeness"):
+        assert check in result.output
+    assert "0 failed" in result.output
+
+
+def test_docs_are_generated_with_the_lineage(empty_target):
+    result = invoke("docs", "--no-serve")
+    assert result.exit_code == 0, result.output
+    from runner.dbt import DbtProject
+
+    manifest = json.loads((DbtProject().target_path() / "manifest.json").read_text())
+    assert "model.cutover.tasks" in manifest["parent_map"]["model.cutover.comments"] or any(
+        "int_comments__validated" in p for p in manifest["parent_map"]["model.cutover.comments"]
+    )
+    assert (DbtProject().target_path() / "catalog.json").exists()
+
+
+def test_report_has_every_entity_and_a_chart(empty_target):
+    from runner.report import report_dir
+
+    with AuditStore(empty_target) as store:
+        eid = str(store.execution()["id"])
+    html = report_dir() / f"cutover-{eid[:8]}.html"
+    markdown = report_dir() / f"cutover-{eid[:8]}.md"
+    assert "<svg" in html.read_text() and "doctor_offices" in html.read_text()
+    assert "| tasks | 3 | completed |" in markdown.read_text()
+
+
 def test_audit_trail_is_complete_and_append_only(empty_target):
     with AuditStore(empty_target) as store:
         eid = str(store.execution()["id"])
