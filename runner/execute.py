@@ -275,6 +275,7 @@ class Executor:
             self.log(execution, "start", f"migrating {run.entity}", phase.phase, run.entity)
 
         written: dict[str, int] = {}
+        build_seconds: dict[str, float] = {}
         phase_rows = 0
         started = time.perf_counter()
 
@@ -287,6 +288,7 @@ class Executor:
                 rows = int(dict(event.data.run_result.adapter_response).get("rows_affected", 0) or 0)
                 seconds = float(event.data.run_result.execution_time or 0.0)
                 written[name] = written.get(name, 0) + rows
+                build_seconds[name] = build_seconds.get(name, 0.0) + seconds
                 phase_rows += rows
                 elapsed = max(time.perf_counter() - started, 1e-6)
                 progress.update(task, advance=1, rows=f"{phase_rows:,}", rate=f"{phase_rows / elapsed:,.0f}")
@@ -305,11 +307,14 @@ class Executor:
             if not result.success:
                 self._fail(execution, phase, runs, f"Phase {phase.phase} failed to build: {_failure(result)}")
         for entity in batched:
+            batches_started = time.perf_counter()
             written[entity] = self._run_batches(execution, phase, entity, progress)
+            build_seconds[entity] = time.perf_counter() - batches_started
             progress.update(task, advance=1)
 
         for entity, run in runs.items():
             run.rows_written = written.get(entity, 0)
+            run.build_seconds = build_seconds.get(entity)
             run.ended_at = now()
         self._validate_phase(execution, plan, graph, phase, members, runs, options.validation_level)
         phase.status, phase.ended_at = "completed", now()

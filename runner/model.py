@@ -133,9 +133,12 @@ class EntityRun:
     migrated_records: int = 0
     quarantined_records: int = 0
     rows_written: int = 0
+    build_seconds: float | None = None  # dbt's own time for the entity's model (or its batches)
 
     @property
     def seconds(self) -> float:
+        if self.build_seconds is not None:
+            return self.build_seconds
         if self.started_at and self.ended_at:
             return (self.ended_at - self.started_at).total_seconds()
         return 0.0

@@ -197,7 +197,7 @@ class Session:
             executor.run(execution, plan, entities, options)
             self._post_validate(executor, execution, plan)
             execution.status, execution.ended_at = "completed", now()
-            self.store.update_execution(execution, "completed")
+            self.store.update_execution(execution)
             executor.log(
                 execution,
                 "complete",
