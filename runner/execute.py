@@ -478,11 +478,11 @@ class Executor:
                     f"{quarantined} of {legacy} rows quarantined",
                 ),
                 *(
-                    ValidationCheck(_check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
+                    ValidationCheck(check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
                     for n in own_failed
                 ),
                 *(
-                    ValidationCheck(_check_type(n.name), n.name, "warning", 0, n.message, n.message or "")
+                    ValidationCheck(check_type(n.name), n.name, "warning", 0, n.message, n.message or "")
                     for n in own_warned
                 ),
             ]
@@ -632,7 +632,7 @@ def _failure(result: InvocationResult) -> str:
     return _short(result.error or "unknown error", 200)
 
 
-def _check_type(test_name: str) -> str:
+def check_type(test_name: str) -> str:
     if "reconcile" in test_name or "row_count" in test_name:
         return "count"
     if "relationships" in test_name:

@@ -13,7 +13,7 @@ from runner.audit import AuditStore
 from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
-from runner.execute import LEVEL_EXCLUDES, _check_type
+from runner.execute import LEVEL_EXCLUDES, check_type
 from runner.plan import entities_from_manifest
 
 
@@ -114,7 +114,7 @@ def entity_validation(project: DbtProject, level: str) -> list[Check]:
             Check(
                 "entity",
                 ", ".join(sorted(parents)[:2]),
-                f"{_check_type(test.name)}: {test.name}",
+                f"{check_type(test.name)}: {test.name}",
                 status,
                 test.message or "",
             )
