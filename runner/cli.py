@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -13,6 +14,8 @@ from rich.table import Table
 from runner import __version__
 from runner.config import legacy_admin_endpoint
 from runner.errors import CutoverError, connection_reason
+
+NO_EXECUTION = "No execution has been recorded on this target yet: start one with `cutover run`."
 
 console = Console(stderr=True)
 # Tables stay readable when the output goes to a file or a CI log.
@@ -553,3 +556,27 @@ def rollback_command(entities, phase, everything, execution_id, yes, profile_nam
         f"Rolled back {len(counts)} entities to their state before execution {eid}: "
         + ", ".join(f"{e} ({n:,} rows)" for e, n in counts.items())
     )
+
+
+@main.command("report")
+@click.argument("execution_id", required=False)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the reports (default: reports/, or CUTOVER_REPORT_DIR).",
+)
+@friendly_errors
+def report(execution_id: str | None, output: Path | None) -> None:
+    """Write the HTML and Markdown reports of an execution (default: the last one)."""
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+    from runner.report import write_reports
+
+    with AuditStore(target_endpoint()) as store:
+        row = store.execution(execution_id) if store.has_schema() else None
+        if row is None:
+            raise CutoverError(NO_EXECUTION)
+        html, markdown = write_reports(store, str(row["id"]), output)
+    out.print(f"Report: {html}")
+    out.print(f"        {markdown}")
