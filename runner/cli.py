@@ -419,9 +419,7 @@ def status(execution_id: str | None) -> None:
 
     with AuditStore(target_endpoint()) as store:
         if not store.has_schema() or store.execution(execution_id) is None:
-            raise CutoverError(
-                "No execution has been recorded on this target yet: start one with `cutover run`."
-            )
+            raise CutoverError(NO_EXECUTION)
         for renderable in status_tables(store, execution_id):
             out.print(renderable)
 
