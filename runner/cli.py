@@ -19,7 +19,7 @@ NO_EXECUTION = "No execution has been recorded on this target yet: start one wit
 
 console = Console(stderr=True)
 # Tables stay readable when the output goes to a file or a CI log.
-out = Console() if Console().is_terminal else Console(width=120)
+out = Console() if Console().is_terminal else Console(width=200)
 
 
 def friendly_errors(func: Callable) -> Callable:

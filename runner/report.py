@@ -143,7 +143,9 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
             f"{p['records_failed']:,}",
             _duration(seconds),
         )
-    entities = Table(
+    entities = Table(title="Entities")
+    # Names, statuses and numbers never wrap or shorten: a narrow terminal scrolls instead.
+    for column in (
         "entity",
         "phase",
         "status",
@@ -155,8 +157,8 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
         "seconds",
         "rows/s",
         "quality",
-        title="Entities",
-    )
+    ):
+        entities.add_column(column, no_wrap=True)
     for r in data["entities"]:
         entities.add_row(
             r["entity"],
