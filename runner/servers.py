@@ -215,10 +215,6 @@ class LocalServer:
             **_run_as(),
         )
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
