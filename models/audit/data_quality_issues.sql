@@ -2,20 +2,24 @@
 -- one row per legacy row and issue. Quarantined and merged rows are not repeated here.
 {%- set legacy_tables = {} %}
 {%- for item in entity_registry() if item.entity not in legacy_tables %}
-{%- do legacy_tables.update({item.entity: item.legacy_table}) %}
+    {%- do legacy_tables.update({item.entity: item.legacy_table}) %}
 {%- endfor %}
 
 with all_entities as (
     {% for entity in registry_entities() -%}
-    select
-        '{{ entity }}'::text as entity,
-        {{ "legacy_table" if entity == 'profiles' else "'" ~ legacy_tables[entity] ~ "'::text" }} as legacy_table,
-        legacy_id,
-        dq_issues
-    from {{ ref('int_' ~ entity ~ '__validated') }}
-    where reject_reason is null
-    {% if not loop.last %}union all
-    {% endif %}
+        select
+            '{{ entity }}'::text as entity,
+            {% if entity == 'profiles' -%}
+                legacy_table,
+            {%- else -%}
+                '{{ legacy_tables[entity] }}'::text as legacy_table,
+            {%- endif %}
+            legacy_id,
+            dq_issues
+        from {{ ref('int_' ~ entity ~ '__validated') }}
+        where reject_reason is null
+        {% if not loop.last %}union all
+        {% endif %}
     {%- endfor %}
 ),
 

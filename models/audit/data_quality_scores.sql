@@ -3,26 +3,26 @@
 -- migrated with an issue both lower it.
 {%- set merging = [] %}
 {%- for item in entity_registry() if item.get('has_merges') %}
-{%- do merging.append(item.entity) %}
+    {%- do merging.append(item.entity) %}
 {%- endfor %}
 
 with all_entities as (
     {% for entity in registry_entities() -%}
-    select
-        '{{ entity }}'::text as entity,
-        count(*) as legacy_rows,
-        count(*) filter (where reject_reason is not null) as quarantined_rows,
-        count(*) filter (
-            where reject_reason is null and cardinality(dq_issues) > 0
-        ) as rows_with_issues
-        {%- if entity in merging %},
-        count(*) filter (where merged_into_legacy_id is not null) as merged_rows
-        {%- else %},
-        0::bigint as merged_rows
-        {%- endif %}
-    from {{ ref('int_' ~ entity ~ '__validated') }}
-    {% if not loop.last %}union all
-    {% endif %}
+        select
+            '{{ entity }}'::text as entity,
+            count(*) as legacy_rows,
+            count(*) filter (where reject_reason is not null) as quarantined_rows,
+            count(*) filter (
+                where reject_reason is null and cardinality(dq_issues) > 0
+            ) as rows_with_issues,
+            {%- if entity in merging %}
+                count(*) filter (where merged_into_legacy_id is not null) as merged_rows
+            {%- else %}
+                0::bigint as merged_rows
+            {%- endif %}
+        from {{ ref('int_' ~ entity ~ '__validated') }}
+        {% if not loop.last %}union all
+        {% endif %}
     {%- endfor %}
 ),
 

@@ -9,6 +9,6 @@
     item.get('migrated_where', 'true'),
     ref('int_' ~ item.entity ~ '__validated') if item.get('has_merges') else none
 ) }}
-{% if not loop.last %}union all
-{% endif %}
+    {% if not loop.last %}union all
+    {% endif %}
 {%- endfor %}

@@ -6,11 +6,17 @@ with links as (
 ),
 
 cases as (
-    select id, legacy_id from {{ ref('cases') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('cases') }}
 ),
 
 messages as (
-    select id, legacy_id from {{ ref('messages') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('messages') }}
 ),
 
 joined as (
@@ -49,7 +55,7 @@ final as (
         message_id,
         reject_reason,
         merged_into_legacy_id,
-        array[]::text [] as dq_issues,
+        array[]::text[] as dq_issues,
         case when reject_reason is not null then original_values end as original_values
     from with_merges
 )

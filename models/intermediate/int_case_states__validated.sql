@@ -7,11 +7,17 @@ with case_states as (
 ),
 
 cases as (
-    select id, legacy_id from {{ ref('cases') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('cases') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 state_codes as (

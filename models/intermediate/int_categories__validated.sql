@@ -11,7 +11,8 @@ with_parent as (
         to_jsonb(categories) as original_values
     from categories
     left join categories as parents
-        on categories.legacy_parent_id = parents.legacy_id
+        on
+            categories.legacy_parent_id = parents.legacy_id
             and categories.legacy_parent_id <> categories.legacy_id
 ),
 

@@ -7,19 +7,31 @@ with comments as (
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 cases as (
-    select id, legacy_id from {{ ref('cases') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('cases') }}
 ),
 
 tasks as (
-    select id, legacy_id from {{ ref('tasks') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('tasks') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 typed as (
@@ -55,7 +67,7 @@ checked as (
             when coalesce(order_id, case_id, task_id) is null then 'reference_points_nowhere'
             when author_profile_id is null then 'orphan_author'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

@@ -6,11 +6,17 @@ with feedback as (
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 joined as (

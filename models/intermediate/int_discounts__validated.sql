@@ -7,14 +7,17 @@ with discounts as (
 ),
 
 offers as (
-    select id, legacy_id from {{ ref('offers') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('offers') }}
 ),
 
 joined as (
     select
         discounts.*,
-        upper(discounts.code) as normalized_code,
         offers.id as offer_id,
+        upper(discounts.code) as normalized_code,
         to_jsonb(discounts) as original_values
     from discounts
     left join offers on discounts.legacy_offer_id = offers.legacy_id

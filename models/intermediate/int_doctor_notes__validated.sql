@@ -4,11 +4,17 @@ with doctor_notes as (
 ),
 
 doctors as (
-    select id, legacy_id from {{ ref('doctors') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('doctors') }}
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 joined as (
@@ -29,7 +35,7 @@ checked as (
             when doctor_id is null then 'orphan_doctor'
             when patient_id is null then 'orphan_patient'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

@@ -5,11 +5,17 @@ with doctors as (
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 offices as (
-    select id, legacy_id from {{ ref('offices') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('offices') }}
 ),
 
 joined as (
@@ -30,7 +36,7 @@ checked as (
             when profile_id is null then 'orphan_user'
             when office_id is null then 'orphan_office'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

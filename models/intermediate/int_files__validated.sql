@@ -8,11 +8,17 @@ with files as (
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 cases as (
-    select id, legacy_id from {{ ref('cases') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('cases') }}
 ),
 
 -- The specification makes files independent of profiles: the uploader is checked against the

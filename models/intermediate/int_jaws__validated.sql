@@ -6,7 +6,10 @@ with jaws as (
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 jaw_types as (
@@ -31,9 +34,9 @@ checked as (
         case
             when patient_id is null then 'orphan_patient'
             when mapped_jaw is null then 'unknown_jaw'
-            when jsonb_typeof(teeth_json) is distinct from 'array' then 'invalid_teeth_json'
+            when coalesce(jsonb_typeof(teeth_json), 'none') <> 'array' then 'invalid_teeth_json'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

@@ -5,7 +5,10 @@ with attachments as (
 ),
 
 messages as (
-    select id, legacy_id from {{ ref('messages') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('messages') }}
 ),
 
 joined as (

@@ -6,15 +6,24 @@ with messages as (
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 doctors as (
-    select id, legacy_id from {{ ref('doctors') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('doctors') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 message_channels as (

@@ -6,11 +6,17 @@ with offers as (
 ),
 
 doctors as (
-    select id, legacy_id from {{ ref('doctors') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('doctors') }}
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 joined as (
@@ -33,7 +39,7 @@ checked as (
             when valid_to < valid_from then 'inverted_validity_window'
             when percent_off < 0 then 'negative_money'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

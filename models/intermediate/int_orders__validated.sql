@@ -7,15 +7,24 @@ with orders as (
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 doctors as (
-    select id, legacy_id from {{ ref('doctors') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('doctors') }}
 ),
 
 offices as (
-    select id, legacy_id from {{ ref('offices') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('offices') }}
 ),
 
 order_statuses as (

@@ -6,11 +6,17 @@ with patients as (
 ),
 
 doctors as (
-    select id, legacy_id from {{ ref('doctors') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('doctors') }}
 ),
 
 offices as (
-    select id, legacy_id from {{ ref('offices') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('offices') }}
 ),
 
 sexes as (

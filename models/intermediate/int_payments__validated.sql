@@ -6,11 +6,17 @@ with payments as (
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 payment_methods as (

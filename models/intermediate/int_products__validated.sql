@@ -5,11 +5,17 @@ with products as (
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 categories as (
-    select id, legacy_id from {{ ref('categories') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('categories') }}
 ),
 
 product_statuses as (
@@ -38,7 +44,7 @@ checked as (
             when mapped_status is null then 'unknown_status'
             when unit_price_cents < 0 then 'negative_money'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

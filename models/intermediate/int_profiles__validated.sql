@@ -29,9 +29,9 @@ joined as (
         offices.legacy_id as existing_office_id,
         userprofiles.timezone,
         userprofiles.settings,
-        util.try_jsonb(nullif(trim(userprofiles.settings), '')) as settings_json,
         userprofiles.avatar_key,
         userprofiles.updated_at as profile_updated_at,
+        util.try_jsonb(nullif(trim(userprofiles.settings), '')) as settings_json,
         {{ normalize_email('users.email') }} as normalized_email,
         to_jsonb(users) || coalesce(jsonb_build_object('userprofile', to_jsonb(userprofiles)), '{}')
             as original_values
@@ -130,11 +130,12 @@ orphan_userprofiles as (
         null::timestamptz as last_login_at,
         null::timestamptz as updated_at,
         'orphan_user' as reject_reason,
-        array[]::text [] as dq_issues,
+        array[]::text[] as dq_issues,
         to_jsonb(userprofiles) as original_values
     from userprofiles
     where not exists (
-        select 1 from users where users.legacy_id = userprofiles.legacy_user_id
+        select 1 from users
+        where users.legacy_id = userprofiles.legacy_user_id
     )
 ),
 

@@ -6,11 +6,17 @@ with projects as (
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 project_statuses as (

@@ -7,19 +7,32 @@ with purchases as (
 ),
 
 payments as (
-    select id, legacy_id, order_id from {{ ref('payments') }}
+    select
+        id,
+        legacy_id,
+        order_id
+    from {{ ref('payments') }}
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 products as (
-    select id, legacy_id from {{ ref('products') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('products') }}
 ),
 
 discounts as (
-    select id, legacy_id from {{ ref('discounts') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('discounts') }}
     union all
     select
         id,

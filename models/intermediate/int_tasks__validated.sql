@@ -7,15 +7,25 @@ with tasks as (
 ),
 
 orders as (
-    select id, legacy_id, patient_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id,
+        patient_id
+    from {{ ref('orders') }}
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 task_statuses as (

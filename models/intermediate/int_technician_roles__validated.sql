@@ -4,7 +4,10 @@ with technician_roles as (
 ),
 
 profiles as (
-    select id, legacy_id from {{ ref('profiles') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('profiles') }}
 ),
 
 joined as (
@@ -23,7 +26,7 @@ checked as (
             when profile_id is null then 'orphan_user'
             when coalesce(role, '') = '' then 'missing_role'
         end as reject_reason,
-        array[]::text [] as dq_issues
+        array[]::text[] as dq_issues
     from joined
 ),
 

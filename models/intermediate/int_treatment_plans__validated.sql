@@ -6,11 +6,17 @@ with plans as (
 ),
 
 patients as (
-    select id, legacy_id from {{ ref('patients') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('patients') }}
 ),
 
 orders as (
-    select id, legacy_id from {{ ref('orders') }}
+    select
+        id,
+        legacy_id
+    from {{ ref('orders') }}
 ),
 
 joined as (
@@ -30,7 +36,7 @@ checked as (
         *,
         case
             when patient_id is null then 'orphan_patient'
-            when jsonb_typeof(plan_json) is distinct from 'object' then 'invalid_plan_json'
+            when coalesce(jsonb_typeof(plan_json), 'none') <> 'object' then 'invalid_plan_json'
         end as reject_reason,
         array_remove(array[
             case when legacy_order_id is not null and order_id is null then 'orphan_order' end

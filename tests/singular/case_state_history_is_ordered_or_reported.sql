@@ -25,5 +25,6 @@ select
     ordered.previous_changed_at
 from ordered
 inner join validated on ordered.legacy_id = validated.legacy_id
-where ordered.changed_at < ordered.previous_changed_at
+where
+    ordered.changed_at < ordered.previous_changed_at
     and not 'history_out_of_order' = any(validated.dq_issues)

@@ -22,6 +22,7 @@ select
 from files
 inner join validated on files.legacy_id = validated.legacy_id
 left join storage_inventory on files.object_key = storage_inventory.object_key
-where (storage_inventory.object_key is null or storage_inventory.size_bytes <> files.size_bytes)
+where
+    (storage_inventory.object_key is null or storage_inventory.size_bytes <> files.size_bytes)
     and not validated.dq_issues && array['missing_object', 'size_mismatch', 'negative_size']
     and files.size_bytes is not null

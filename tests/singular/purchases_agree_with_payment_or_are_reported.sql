@@ -21,5 +21,6 @@ select
 from purchases
 inner join payments on purchases.payment_id = payments.id
 inner join validated on purchases.legacy_id = validated.legacy_id
-where purchases.order_id <> payments.order_id
+where
+    purchases.order_id <> payments.order_id
     and not 'order_disagrees_with_payment' = any(validated.dq_issues)

@@ -21,5 +21,6 @@ select
 from tasks
 inner join orders on tasks.order_id = orders.id
 inner join validated on tasks.legacy_id = validated.legacy_id
-where tasks.patient_id <> orders.patient_id
+where
+    tasks.patient_id <> orders.patient_id
     and not 'patient_disagrees_with_order' = any(validated.dq_issues)

@@ -1,4 +1,7 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_discounts__validated'), 'reject_reason is null and merged_into_legacy_id is null') }}") }}
+{{ config(post_hook="{{ delete_vanished_rows(
+    ref('int_discounts__validated'),
+    'reject_reason is null and merged_into_legacy_id is null'
+) }}") }}
 -- depends_on: {{ ref('quarantine_discounts') }}
 
 -- Discounts merged into another (codes that differ only by case) are not rows of their own:

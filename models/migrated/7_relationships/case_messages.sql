@@ -1,4 +1,7 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_case_messages__validated'), 'reject_reason is null and merged_into_legacy_id is null') }}") }}
+{{ config(post_hook="{{ delete_vanished_rows(
+    ref('int_case_messages__validated'),
+    'reject_reason is null and merged_into_legacy_id is null'
+) }}") }}
 -- depends_on: {{ ref('quarantine_case_messages') }}
 
 -- Duplicate legacy pairs are merged into the first one: one row per (case, message).

@@ -1,4 +1,7 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_doctor_offices__validated'), 'reject_reason is null and merged_into_legacy_id is null') }}") }}
+{{ config(post_hook="{{ delete_vanished_rows(
+    ref('int_doctor_offices__validated'),
+    'reject_reason is null and merged_into_legacy_id is null'
+) }}") }}
 -- depends_on: {{ ref('quarantine_doctor_offices') }}
 
 -- Duplicate legacy pairs are merged into the first one: one row per (doctor, office).

@@ -12,11 +12,11 @@ with source as (
 renamed as (
     select
         id as legacy_id,
-        trim(name) as category_name,
-        trim(slug) as slug,
         parent_id as legacy_parent_id,
         sort_order,
-        is_active
+        is_active,
+        trim(name) as category_name,
+        trim(slug) as slug
     from source
 )
 
