@@ -432,13 +432,27 @@ def status(execution_id: str | None) -> None:
     help="Serve the generated docs on localhost after generating them.",
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check documentation and test coverage instead (no database needed): exit 1 on any gap.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --check: a catalog.json from `dbt docs generate`, to check every real column too.",
+)
 @profile_option
 @friendly_errors
-def docs(serve: bool, port: int, profile_name: str | None) -> None:
+def docs(serve: bool, port: int, check: bool, catalog: Path | None, profile_name: str | None) -> None:
     """Generate the dbt docs (lineage from legacy tables to the application) and serve them."""
     from runner.dbt import DbtProject
     from runner.preflight import check_servers
 
+    if check:
+        _check_docs(DbtProject(target=_profile(profile_name).dbt_target), catalog)
+        return
     check_servers()
     project = DbtProject(target=_profile(profile_name).dbt_target)
     result = project.invoke(["docs", "generate"])
@@ -448,6 +462,22 @@ def docs(serve: bool, port: int, profile_name: str | None) -> None:
     if serve:
         out.print(f"Serving them on http://127.0.0.1:{port} (Ctrl-C to stop).")
         project.invoke(["docs", "serve", "--port", str(port), "--host", "127.0.0.1", "--no-browser"])
+
+
+def _check_docs(project, catalog_path: Path | None) -> None:
+    import json
+
+    from runner import doccheck
+
+    project.parse()
+    catalog = json.loads(catalog_path.read_text()) if catalog_path else None
+    coverage = doccheck.check(project.manifest, project.project_dir, catalog)
+    for gap in coverage.gaps:
+        out.print(f"  {gap}", markup=False)
+    counted = ", ".join(f"{n} {kind}" for kind, n in sorted(coverage.counted.items()))
+    if not coverage.complete:
+        raise CutoverError(f"Documentation and test coverage has {len(coverage.gaps)} gaps (of {counted}).")
+    out.print(f"Documentation and test coverage is complete: {counted}.")
 
 
 @main.command("validate")
