@@ -22,13 +22,14 @@ demo: setup
 	$(BIN)/cutover legacy generate --scale $(SCALE) --seed $(SEED)
 	$(BIN)/cutover run
 
-test: setup
-	$(BIN)/ruff check runner tests
+test: lint
 	$(BIN)/pytest
 
+# What needs no database; sqlfluff (dbt templater) runs in the suite, against its own servers.
 lint: setup
 	$(BIN)/ruff check runner tests
 	$(BIN)/ruff format --check runner tests
+	$(BIN)/cutover docs --check
 
 servers-down: setup
 	$(BIN)/cutover dev down
