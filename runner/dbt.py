@@ -129,13 +129,22 @@ class DbtProject:
 
         if self.manifest is None:
             self.parse()
-        callbacks = [_guarded(on_event)] if on_event else []
+        errors: list[str] = []
+
+        def collect_errors(event) -> None:
+            # run-operation reports a failed macro only as an error event, with no node or message
+            if event.info.level == "error":
+                errors.append(str(event.info.msg))
+
+        callbacks = [_guarded(collect_errors)] + ([_guarded(on_event)] if on_event else [])
         with dbt_environment(self.env):
             runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
             result = runner.invoke([*command, "--quiet", *self._common_args()])
         results = getattr(result.result, "results", None) or []
         nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
         error = _first_line(result.exception) if result.exception else None
+        if not result.success and error is None and errors:
+            error = " ".join(" ".join(errors).split())
         return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
 
 

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from runner.audit import AuditStore, now
 from runner.dbt import DbtProject, InvocationResult
 from runner.errors import CutoverError
+from runner.faults import checkpoint
 from runner.model import (
     EntityRun,
     ExecutionPlan,
@@ -39,6 +40,11 @@ TRANSIENT = re.compile(
     r"|Connection refused|SSL SYSCALL error|canceling statement due to conflict"
     r"|the database system is (starting up|shutting down|in recovery mode)"
     r"|could not receive data|no connection to the server|connection .* lost",
+    re.IGNORECASE,
+)
+# ... unless retrying cannot help: the settings themselves are wrong.
+PERMANENT = re.compile(
+    r"password authentication failed|no pg_hba.conf entry|role .* does not exist|database .* does not exist",
     re.IGNORECASE,
 )
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -159,13 +165,13 @@ class Executor:
     ) -> InvocationResult:
         attempts = self.settings.retry_attempts
         delay = self.settings.retry_backoff_seconds
-        threads = ["--threads", str(self.settings.max_concurrency)]
+        threads = [] if command[0] == "run-operation" else ["--threads", str(self.settings.max_concurrency)]
         for attempt in range(attempts + 1):
             result = self.project.invoke([*command, *threads, "--vars", _vars(self.vars)], on_event)
             if result.success:
                 return result
             messages = " ".join(filter(None, [result.error, *(n.message or "" for n in result.failed())]))
-            transient = bool(TRANSIENT.search(messages))
+            transient = bool(TRANSIENT.search(messages)) and not PERMANENT.search(messages)
             if not transient or attempt == attempts:
                 if transient:
                     raise CutoverError(
@@ -193,9 +199,9 @@ class Executor:
         """Foreign tables, helper functions and mapping seeds, once per execution."""
         started = time.perf_counter()
         for operation in ("setup_legacy_fdw", "create_helper_functions"):
-            result = self.project.invoke(["run-operation", operation])
+            result = self.dbt(execution, ["run-operation", operation], f"setting up the target ({operation})")
             if not result.success:
-                raise CutoverError(f"Setting up the target failed in {operation}: {result.error}")
+                raise CutoverError(f"Setting up the target failed in {operation}: {_failure(result)}")
         result = self.dbt(execution, ["seed"], "loading the mapping seeds")
         if not result.success:
             raise CutoverError(f"Loading the mapping seeds failed: {_failure(result)}")
@@ -319,6 +325,7 @@ class Executor:
         self._validate_phase(execution, plan, graph, phase, members, runs, options.validation_level)
         phase.status, phase.ended_at = "completed", now()
         self.store.update_phase(execution.id, phase)
+        checkpoint(f"phase:{phase.phase}:completed")
         self.log(
             execution,
             "complete",
@@ -387,6 +394,7 @@ class Executor:
             seconds = time.perf_counter() - batch_started
             self.store.record_batch(execution.id, entity, batch_from, batch_to, rows, seconds)
             self.batches_done_here[entity] = self.batches_done_here.get(entity, 0) + 1
+            checkpoint(f"batch:{entity}:{self.batches_done_here[entity]}")
             total += rows
             elapsed = max(time.perf_counter() - started, 1e-6)
             progress.update(task, advance=1, rows=f"{total:,}", rate=f"{total / elapsed:,.0f}")
@@ -442,6 +450,7 @@ class Executor:
         if LEVEL_EXCLUDES[level]:
             command += ["--exclude", *LEVEL_EXCLUDES[level]]
         result = self.dbt(execution, command, f"validation of phase {phase.phase}", phase=phase.phase)
+        checkpoint(f"phase:{phase.phase}:validating")
         tests = [n for n in result.nodes if n.resource_type == "test"]
         failed = [n for n in tests if n.status in ("fail", "error")]
         warned = [n for n in tests if n.status == "warn"]
