@@ -13,6 +13,7 @@ from runner.config import legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
 from runner.execute import Executor, RunOptions, StopRun, new_execution_id
+from runner.faults import checkpoint
 from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
 from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities
 from runner.preflight import check_servers
@@ -238,6 +239,7 @@ class Session:
             )
             return
         result = executor.dbt(execution, ["build", "--select", "audit"], "overall validation")
+        checkpoint("post-validation")
         if not result.success:
             raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
         unexplained = self.store.conn.execute(

@@ -17,6 +17,7 @@ from psycopg import sql
 
 from runner.audit import AuditStore, now
 from runner.errors import CutoverError
+from runner.faults import checkpoint
 from runner.model import EntitySpec, MigrationAuditEntry
 
 SNAPSHOT_SCHEMA = "cutover_snapshots"
@@ -181,6 +182,7 @@ def _restore(store: AuditStore, order: list[str], snapshots: dict, execution_id:
                     )
                 )
             counts[entity] = int(snapshot["row_count"])
+            checkpoint(f"rollback:{entity}")
             store.conn.execute(
                 "update cutover_audit.snapshots set restored_at = now() "
                 "where execution_id = %s and entity = %s",

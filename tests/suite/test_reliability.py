@@ -1,0 +1,280 @@
+"""What goes wrong during a cutover window: the runner killed, the source dropping away.
+
+The runner runs here as its own process (`cutover run`), so that SIGKILL kills it for real: no
+handler, no `finally`. The kill points are named by CUTOVER_TEST_KILL_AT (runner/faults.py).
+Every test ends by comparing the target with a reference build of the same legacy data: same
+rows, same ids, same values, and an exact reconciliation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from support import query
+
+from runner.audit import AuditStore
+from runner.config import target_endpoint
+from runner.legacy.generator import table_counts
+
+ENTITIES_SQL = """
+    select table_name from information_schema.tables
+    where table_schema = 'app' and table_type = 'BASE TABLE' order by table_name
+"""
+CLEAN = "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade"
+# What every `cutover` process of this module printed: searched for secrets at the end.
+OUTPUTS: list[str] = []
+KILL_POINTS = ("batch:tasks:1", "phase:3:validating", "phase:5:completed", "post-validation")
+
+
+def cutover(*args: str, **env: str) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("cutover")), *args]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, timeout=900)
+    OUTPUTS.append(result.stdout + result.stderr)
+    return result
+
+
+def fingerprint(target) -> dict[str, tuple]:
+    """Per target entity: rows, distinct legacy ids, and a digest of every id and row hash."""
+    prints = {}
+    for (entity,) in query(target, ENTITIES_SQL):
+        prints[entity] = query(
+            target,
+            f"select count(*), count(distinct legacy_id), "
+            f"md5(string_agg(id::text || ':' || row_hash, ',' order by legacy_id)) from app.{entity}",
+        )[0]
+    return prints
+
+
+def unexplained(target) -> int:
+    return query(target, "select coalesce(sum(abs(unexplained_rows)), 0) from audit.reconciliation")[0][0]
+
+
+@pytest.fixture(scope="module")
+def reference(generated_legacy, target_super, dbt_project):
+    """The target as one uninterrupted `dbt build` leaves it, for this module's legacy data."""
+    query(target_super, CLEAN)
+    result = dbt_project.invoke(["build"])
+    assert result.success, result.error
+    prints = fingerprint(target_endpoint())
+    assert len(prints) == 28
+    return prints
+
+
+@pytest.fixture
+def empty(reference, target_super):
+    query(target_super, CLEAN)
+    return target_endpoint()
+
+
+def test_killed_at_four_points_of_one_execution_resumes_exact_each_time(empty, reference):
+    """SIGKILL inside the batches of tasks, during a phase's validation, between phases and
+    during the overall validation: each time `resume` goes on, and the end state is the
+    reference's, row for row."""
+    killed = cutover("run", "--batch-size", "2000", CUTOVER_TEST_KILL_AT=KILL_POINTS[0])
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    resumed_at = []
+    for point in KILL_POINTS[1:]:
+        again = cutover("resume", "--batch-size", "2000", CUTOVER_TEST_KILL_AT=point)
+        assert again.returncode == -signal.SIGKILL, (point, again.stdout[-2000:], again.stderr[-2000:])
+        resumed_at.append(point)
+    final = cutover("resume", "--batch-size", "2000")
+    assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
+    assert resumed_at == list(KILL_POINTS[1:])
+    with AuditStore(empty) as store:
+        execution = store.execution()
+        assert execution["status"] == "completed"
+        # the batch finished before the kill was not redone
+        assert len(store.finished_batches(str(execution["id"]), "tasks")) == 4
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def test_rollback_killed_midway_changes_nothing_and_completes_when_run_again(empty, reference):
+    """A rollback is one transaction: killed after restoring its first entity, it leaves the
+    target exactly as it was; run again, it completes."""
+    assert cutover("run").returncode == 0
+    before = fingerprint(empty)
+    killed = cutover("rollback", "--phase", "7", "--yes", CUTOVER_TEST_KILL_AT="rollback:case_states")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert fingerprint(empty) == before
+    done = cutover("rollback", "--phase", "7", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = fingerprint(empty)
+    phase_7 = {"case_states", "case_messages", "case_files", "message_attachments", "doctor_offices"}
+    assert all(after[e][0] == 0 for e in phase_7)
+    assert all(after[e] == before[e] for e in before if e not in phase_7)
+
+
+def test_a_killed_holder_does_not_leave_the_lock_behind(empty):
+    """The lock is a session lock of the killed process's connection: the next run proceeds."""
+    killed = cutover("run", "--phase", "1", CUTOVER_TEST_KILL_AT="phase:1:completed")
+    assert killed.returncode == -signal.SIGKILL
+    started = time.monotonic()
+    again = cutover("run", "--phase", "1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Another cutover run holds this target" not in again.stdout
+    assert time.monotonic() - started < 120
+
+
+class BlockedReader:
+    """Once the run has started (its execution is recorded, the legacy counts of its plan are
+    taken), holds an exclusive lock on one legacy table, so that the wrapper's read of it waits
+    on the legacy server where the test can see it; then the test acts on that backend."""
+
+    def __init__(self, admin, table: str) -> None:
+        self.admin, self.table = admin, table
+        self.conn = psycopg.connect(admin.conninfo())
+
+    def lock_once_running(self, target, seconds: float = 300) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with AuditStore(target) as store:
+                if store.has_schema() and store.execution() is not None:
+                    break
+            time.sleep(0.2)
+        self.conn.execute(f"lock table {self.table} in access exclusive mode")
+
+    def wait_for_reader(self, seconds: float = 300) -> int:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            rows = query(
+                self.admin,
+                "select pid from pg_stat_activity where application_name = 'cutover-fdw'"
+                " and wait_event_type = 'Lock'",
+            )
+            if rows:
+                return rows[0][0]
+            time.sleep(0.2)
+        raise AssertionError(f"no wrapper read of {self.table} waited within {seconds} s")
+
+    def release(self) -> None:
+        with contextlib.suppress(psycopg.Error):  # the server went away, and the lock with it
+            self.conn.rollback()
+        self.conn.close()
+
+
+def run_in_background(*args: str, **env: str) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def target() -> None:
+        outcome["result"] = cutover(*args, **env)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_wrapper_backends_terminated_mid_load_are_retried_and_the_run_completes(empty, reference, admin):
+    """The legacy server's backend serving the wrapper is terminated while it reads
+    dispatch_task: the phase is retried with backoff and the run completes exact."""
+    blocker = BlockedReader(admin, "dispatch_task")
+    try:
+        thread, outcome = run_in_background("run")
+        blocker.lock_once_running(empty)
+        pid = blocker.wait_for_reader()
+        query(admin, "select pg_terminate_backend(%s)", (pid,))
+    finally:
+        blocker.release()
+    thread.join(timeout=900)
+    result = outcome["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "transient failure" in result.stderr
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def test_legacy_server_restarted_mid_phase_is_retried_and_the_run_completes(empty, reference, admin, servers):
+    """The legacy server restarts while phase 3 reads it: retried with backoff, completed exact."""
+    blocker = BlockedReader(admin, "dispatch_task")
+    thread, outcome = run_in_background("run")
+    try:
+        blocker.lock_once_running(empty)
+        blocker.wait_for_reader()
+        servers.legacy.stop()  # fast shutdown: every backend goes, the waiting read among them
+    finally:
+        blocker.release()
+        servers.legacy.start()
+    thread.join(timeout=900)
+    result = outcome["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def test_legacy_server_gone_stops_after_the_retry_limit_and_resumes_later(empty, reference, admin, servers):
+    """With the legacy server down for good, the run stops after its retries with one sentence
+    and exit 1; once the server is back, `resume` completes exact."""
+    legacy_rows = table_counts(admin)
+    blocker = BlockedReader(admin, "dispatch_task")
+    thread, outcome = run_in_background("run", "--retries", "1")
+    try:
+        blocker.lock_once_running(empty)
+        blocker.wait_for_reader()
+    finally:
+        servers.legacy.stop()
+        blocker.release()
+    try:
+        thread.join(timeout=900)
+        result = outcome["result"]
+        assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and "cutover resume" in last
+        assert "Traceback" not in result.stderr
+    finally:
+        servers.legacy.start()
+    assert table_counts(admin) == legacy_rows
+    resumed = cutover("resume")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def test_no_secret_and_no_patient_name_in_any_artefact(admin, target_super, servers):
+    """After every run of this module (killed, retried, failed and completed ones): the
+    passwords and the patients' full names appear in no log, report, dbt artefact or audit row."""
+    secrets = {
+        name: os.environ[name]
+        for name in ("CUTOVER_LEGACY_PASSWORD", "CUTOVER_TARGET_PASSWORD", "CUTOVER_LEGACY_ADMIN_PASSWORD")
+    }
+    names = [
+        f"{first} {last}"
+        for first, last in query(
+            admin,
+            "select first_name, last_name from dispatch_patient"
+            " where length(first_name) > 2 and length(last_name) > 2 order by id limit 50",
+        )
+    ]
+    assert len(names) == 50
+    folders = [
+        Path(os.environ[v])
+        for v in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "CUTOVER_REPORT_DIR", "CUTOVER_LOG_DIR")
+    ]
+    texts = {
+        str(p): p.read_text(errors="replace") for folder in folders for p in folder.rglob("*") if p.is_file()
+    }
+    audit_tables = query(
+        target_super, "select table_name from information_schema.tables where table_schema = 'cutover_audit'"
+    )
+    for (table,) in audit_tables:
+        rows = query(
+            target_super, f"select coalesce(string_agg(t::text, chr(10)), '') from cutover_audit.{table} t"
+        )
+        texts[f"cutover_audit.{table}"] = rows[0][0]
+    texts.update({f"output of cutover process {i}": text for i, text in enumerate(OUTPUTS)})
+    assert len(texts) > 20 and any(name.endswith(".jsonl") for name in texts)
+    leaks = [
+        (where, label)
+        for where, text in texts.items()
+        for label, value in [*secrets.items(), *((f"patient {i}", n) for i, n in enumerate(names))]
+        if value in text
+    ]
+    assert leaks == []
