@@ -424,6 +424,109 @@ def status(execution_id: str | None) -> None:
             out.print(renderable)
 
 
+@main.command("bench")
+@click.option(
+    "--scale",
+    "scales",
+    type=click.FloatRange(min=0.001, max=10.0),
+    multiple=True,
+    help="Generator scale; repeat for several (default 0.1). 1.0 is production size.",
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--fraction",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=0.01,
+    show_default=True,
+    help="Share of legacy rows the mutation touches before the delta cutover.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON file for the figures (default: reports/benchmark.json).",
+)
+@click.option(
+    "--allow-remote-target",
+    is_flag=True,
+    help="Run even though the target server is not on this machine (the benchmark empties it).",
+)
+@friendly_errors
+def bench(
+    scales: tuple[float, ...], seed: int, fraction: float, output: Path | None, allow_remote_target: bool
+) -> None:
+    """Benchmark: generate, raw COPY, full cutover, 1% mutation, delta cutover; per scale.
+
+    Destroys and regenerates the legacy database and empties the target: meant for the local
+    servers of `cutover dev up` or a rehearsal pair, never for production.
+    """
+    from runner import bench as benchmark
+    from runner.config import target_endpoint
+    from runner.preflight import check_servers
+    from runner.report import report_dir
+
+    check_servers()
+    target = target_endpoint()
+    if target.host not in ("127.0.0.1", "localhost", "::1") and not allow_remote_target:
+        raise CutoverError(
+            f"The benchmark empties the target database and {target.display()} is not on this machine: "
+            "pass --allow-remote-target if that is intended."
+        )
+    output = output or report_dir() / "benchmark.json"
+    log = output.with_suffix(".log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    results = []
+    for scale in scales or (0.1,):
+        out.print(f"Scale {scale} (seed {seed}); cutover output in {log}")
+        results.append(benchmark.benchmark(scale, seed, fraction, log, _bench_step_printer()))
+        benchmark.write_json(results, output)
+    for result in results:
+        out.print(_bench_table(result))
+    out.print(f"Figures written to {output}.")
+
+
+def _bench_step_printer():
+    def say(step) -> None:
+        out.print(
+            f"  {step.name:<14} {step.rows:>11,} rows {step.seconds:>9.1f} s"
+            f" {step.rows_per_second:>11,.0f} rows/s"
+        )
+
+    return say
+
+
+def _bench_table(result) -> Table:
+    raw = result.step("raw_copy").seconds
+    table = Table(title=f"Benchmark at scale {result.scale} ({result.machine['cpus']} cores)")
+    for column in ("step", "rows", "seconds", "rows/s", "x raw COPY", "runner MB", "legacy MB", "target MB"):
+        table.add_column(column, justify="left" if column == "step" else "right", no_wrap=True)
+
+    def mb(value) -> str:
+        return f"{value:,.0f}" if value is not None else "-"
+
+    for step in result.steps:
+        table.add_row(
+            step.name,
+            f"{step.rows:,}",
+            f"{step.seconds:.1f}",
+            f"{step.rows_per_second:,.0f}",
+            f"{step.seconds / raw:.2f}",
+            mb(step.runner_peak_mb),
+            mb(step.legacy_server_peak_mb),
+            mb(step.target_server_peak_mb),
+        )
+    ratios, verdicts = result.ratios(), result.verdicts()
+    table.caption = (
+        f"full / raw COPY {ratios['full_vs_raw_copy']:.2f} (target <= 2.5: "
+        f"{'met' if verdicts['full_vs_raw_copy'] else 'NOT met'}); "
+        f"delta / full {ratios['delta_vs_full']:.1%} (target <= 10%: "
+        f"{'met' if verdicts['delta_vs_full'] else 'NOT met'}); "
+        f"runner peak <= 300 MB: {'met' if verdicts['runner_peak_mb'] else 'NOT met'}"
+    )
+    return table
+
+
 @main.command("docs")
 @click.option(
     "--serve/--no-serve",
