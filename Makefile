@@ -1,13 +1,16 @@
 # The two commands a fresh machine needs (see README):
 #   make demo   set up, start the local servers, generate a legacy database, run the cutover
 #   make test   set up and run the test suite (what CI runs)
+#   make bench  the benchmark at scales 0.1, 0.3 and 1.0 (BENCH_SCALES=...)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SCALE  ?= 0.05
 SEED   ?= 42
 
-.PHONY: setup demo test lint servers-down clean
+BENCH_SCALES ?= 0.1 0.3 1.0
+
+.PHONY: setup demo test lint bench servers-down clean
 
 $(BIN)/cutover: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +27,11 @@ demo: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The benchmark on the local servers (regenerates their legacy database, empties their target).
+bench: setup
+	$(BIN)/cutover dev up
+	$(BIN)/cutover bench $(foreach s,$(BENCH_SCALES),--scale $(s))
 
 # What needs no database; sqlfluff (dbt templater) runs in the suite, against its own servers.
 lint: setup
