@@ -1,13 +1,16 @@
 {#-
-    Post-hook of every target entity: remove the target rows whose legacy row is gone (hard
+    Pre-hook of every target entity: remove the target rows whose legacy row is gone (hard
     deleted in the live application) or no longer belongs in the target (now quarantined, or
-    merged into another row). `validated` is the entity's intermediate model; its rows that
+    merged into another row), before the upsert writes the new and changed rows, so that a row
+    taking over a natural key (the next survivor of a duplicate pair, a reused discount code)
+    never meets the row it replaces. `validated` is the entity's intermediate model; its rows that
     satisfy `valid_where` are what the target must hold. Children follow through their foreign
     keys (ON DELETE CASCADE for required references, SET NULL for optional ones) and are then
     reconciled by their own models. During a batched run (var cutover_batch) only the batch's
     legacy ids are considered.
 -#}
 {% macro delete_vanished_rows(validated, valid_where='reject_reason is null') -%}
+    {%- if is_incremental() %}
     delete from {{ this }} as target_row
     where not exists (
         select 1
@@ -16,4 +19,5 @@
             and ({{ valid_where }})
     )
     {{- batch_condition('target_row.legacy_id') }}
+    {%- endif %}
 {%- endmacro %}

@@ -88,3 +88,42 @@ def test_dev_servers_start_idempotently_report_status_and_stop(tmp_path):
     finally:
         invoke("dev", "down", "--destroy", env=env)
     assert not (tmp_path / "dev" / "legacy").exists()
+
+
+def test_missing_extension_is_one_sentence_with_the_statement_for_a_dba(generated_legacy, servers):
+    """A target database without postgres_fdw, which the migration role may not create: the run
+    stops before writing anything and names the statement a superuser must run."""
+    import psycopg
+
+    with psycopg.connect(servers.target.superuser_conninfo(), autocommit=True) as conn:
+        conn.execute("drop database if exists bare_target")
+        conn.execute("create database bare_target owner migrator")
+    result = invoke("run", env={"CUTOVER_TARGET_DB": "bare_target"})
+    assert result.exit_code == 1, result.output
+    assert "create extension postgres_fdw" in result.output.lower()
+    assert "Traceback" not in result.output
+    with psycopg.connect(servers.target.superuser_conninfo("bare_target"), autocommit=True) as conn:
+        schemas = conn.execute(
+            "select count(*) from pg_namespace where nspname in ('app', 'staging', 'intermediate', 'legacy')"
+        ).fetchone()[0]
+    assert schemas == 0
+
+
+def test_a_target_table_altered_by_hand_is_one_sentence_and_changes_nothing(generated_legacy, target_super):
+    """Someone added a column to app.offices by hand: the run stops at that entity with one
+    sentence naming it, and the table keeps its rows."""
+    from support import query
+
+    query(
+        target_super,
+        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade",
+    )
+    assert invoke("run", "--phase", "1").exit_code == 0
+    query(target_super, "alter table app.offices add column hand_made text")
+    rows = query(target_super, "select count(*) from app.offices")[0][0]
+    result = invoke("run", "--phase", "1")
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error:") and "offices" in last
+    assert "Traceback" not in result.output
+    assert query(target_super, "select count(*) from app.offices")[0][0] == rows

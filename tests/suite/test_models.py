@@ -467,3 +467,33 @@ def test_rerun_after_mutate_applies_inserts_updates_and_deletes(seeded_problems,
     for entity, table in (("profiles", "auth_user"), ("tasks", "dispatch_task"), ("files", "dispatch_file")):
         assert query(seeded_problems, gone.format(entity, table)) == [(0,)], entity
     assert all(unexplained == 0 for _, unexplained in reconciliation(seeded_problems).values())
+
+
+def test_deleting_the_survivor_of_duplicates_hands_the_natural_key_to_the_next(
+    seeded_problems, dbt_project, admin
+):
+    """The first row of a duplicate link pair and of a case-duplicate discount code is hard
+    deleted in legacy: the next row survives and takes over the pair or code (the vanished row
+    leaves before the upsert writes its successor; found by the benchmark's delta cutover)."""
+    survivors = {
+        "dispatch_case_files": "select min(id) from dispatch_case_files group by case_id, file_id having count(*) > 1",
+        "dispatch_case_messages": "select min(id) from dispatch_case_messages group by case_id, record_id having count(*) > 1",
+        "dispatch_discount": "select min(id) from dispatch_discount group by upper(code) having count(*) > 1",
+    }
+    deleted = {}
+    for table, survivor_sql in survivors.items():
+        ids = [row[0] for row in query(admin, survivor_sql)]
+        assert ids, table
+        query(admin, f"delete from {table} where id = any(%s)", (ids,))
+        deleted[table] = ids
+    build(dbt_project)
+    for entity, table in (
+        ("case_files", "dispatch_case_files"),
+        ("case_messages", "dispatch_case_messages"),
+        ("discounts", "dispatch_discount"),
+    ):
+        left = query(
+            seeded_problems, f"select count(*) from app.{entity} where legacy_id = any(%s)", (deleted[table],)
+        )
+        assert left == [(0,)], entity
+    assert all(unexplained == 0 for _, unexplained in reconciliation(seeded_problems).values())

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_offices__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_offices__validated')) }}") }}
 -- The quarantine is written before the entity, so a rejected row is never only in memory.
 -- depends_on: {{ ref('quarantine_offices') }}
 

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_tasks__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_tasks__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_tasks') }}
 
 with validated as (

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_purchases__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_purchases__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_purchases') }}
 
 with validated as (

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_doctor_notes__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_doctor_notes__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_doctor_notes') }}
 
 with validated as (

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_treatment_plans__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_treatment_plans__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_treatment_plans') }}
 
 with validated as (

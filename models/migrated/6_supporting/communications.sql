@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_communications__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_communications__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_communications') }}
 
 with validated as (

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_customer_feedback__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_customer_feedback__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_customer_feedback') }}
 
 with validated as (

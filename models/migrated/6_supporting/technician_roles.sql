@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_technician_roles__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_technician_roles__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_technician_roles') }}
 
 with validated as (

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(
+{{ config(pre_hook="{{ delete_vanished_rows(
     ref('int_case_messages__validated'),
     'reject_reason is null and merged_into_legacy_id is null'
 ) }}") }}

@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_case_states__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_case_states__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_case_states') }}
 
 with validated as (

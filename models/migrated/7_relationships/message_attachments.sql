@@ -1,4 +1,4 @@
-{{ config(post_hook="{{ delete_vanished_rows(ref('int_message_attachments__validated')) }}") }}
+{{ config(pre_hook="{{ delete_vanished_rows(ref('int_message_attachments__validated')) }}") }}
 -- depends_on: {{ ref('quarantine_message_attachments') }}
 
 with validated as (
