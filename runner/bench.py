@@ -123,7 +123,8 @@ class ServerMemory:
         try:
             with psycopg.connect(endpoint.conninfo(), autocommit=True) as conn:
                 backend = conn.execute("select pg_backend_pid()").fetchone()[0]
-            self.postmaster = psutil.Process(backend).parent()
+                # while connected: the backend exits with the connection
+                self.postmaster = psutil.Process(backend).parent()
         except (psutil.Error, psycopg.Error):
             self.postmaster = None  # a remote server: not measured
         self.peak_bytes = 0

@@ -126,6 +126,8 @@ def test_audit_trail_is_complete_and_append_only(empty_target):
         assert (None, "error") in actions  # the injected failure is on the record
         with pytest.raises(Exception, match="append-only"):
             store.conn.execute("delete from cutover_audit.audit_entries")
+        with pytest.raises(Exception, match="append-only"):
+            store.conn.execute("update cutover_audit.audit_entries set message = 'rewritten'")
 
 
 def test_second_run_on_the_same_target_names_the_lock_holder(empty_target):
