@@ -14,10 +14,22 @@
         create or replace function util.try_jsonb(value text) returns jsonb
         language plpgsql immutable parallel safe as $fn$
         begin
-            if pg_input_is_valid(value, 'jsonb') then
-                return value::jsonb;
+            if value is null then
+                return null;
             end if;
-            return null;
+            -- pg_input_is_valid needs no subtransaction, but a nesting deeper than the server's
+            -- stack still raises: a document with many brackets takes the guarded path
+            if length(value) - length(translate(value, '[{', '')) < 1000 then
+                if pg_input_is_valid(value, 'jsonb') then
+                    return value::jsonb;
+                end if;
+                return null;
+            end if;
+            begin
+                return value::jsonb;
+            exception when others then
+                return null;
+            end;
         end
         $fn$;
         {% else %}

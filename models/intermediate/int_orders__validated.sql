@@ -64,6 +64,7 @@ checked as (
             when doctor_id is null then 'orphan_doctor'
             when office_id is null then 'orphan_office'
             when status is null then 'unknown_status'
+            when total is not null and total_usd is null then 'invalid_money'
             when total_usd < 0 then 'negative_money'
         end as reject_reason,
         array_remove(array[

@@ -57,6 +57,7 @@ checked as (
             when payer_profile_id is null then 'orphan_payer'
             when mapped_status is null then 'unknown_status'
             when mapped_method is null then 'unknown_method'
+            when amount is not null and amount_usd is null then 'invalid_money'
             when amount_usd < 0 then 'negative_money'
         end as reject_reason,
         array_remove(array[
