@@ -3,8 +3,10 @@
     is NULL: callers quarantine it as invalid_money. Negative amounts are not repaired: callers
     quarantine them. -#}
 {% macro round_money(column) -%}
-    case
-        when abs(({{ column }})::numeric) < 9999999999.995
-            then round(({{ column }})::numeric, 2)::numeric(12, 2)
-    end
+    (
+        case
+            when abs(({{ column }})::numeric) < 9999999999.995
+                then round(({{ column }})::numeric, 2)
+        end
+    )::numeric(12, 2)
 {%- endmacro %}
