@@ -67,17 +67,15 @@ def check(manifest, project_dir: Path, catalog: dict | None = None) -> Coverage:
         for column in source.columns.values():
             coverage.count("source columns")
             _described(coverage, f"column {source.name}.{column.name}", column.description)
-    for macro in manifest.macros.values():
-        if macro.package_name != PROJECT:
-            continue
-        coverage.count("macros")
-        _described(coverage, f"macro {macro.name}", macro.description)
-    for exposure in manifest.exposures.values():
-        coverage.count("exposures")
-        _described(coverage, f"exposure {exposure.name}", exposure.description)
-    for group in manifest.groups.values():
-        coverage.count("groups")
-        _described(coverage, f"group {group.name}", group.description)
+    described_only = (
+        ("macro", [m for m in manifest.macros.values() if m.package_name == PROJECT]),
+        ("exposure", manifest.exposures.values()),
+        ("group", manifest.groups.values()),
+    )
+    for kind, items in described_only:
+        for item in items:
+            coverage.count(kind + "s")
+            _described(coverage, f"{kind} {item.name}", item.description)
     return coverage
 
 
