@@ -9,7 +9,6 @@ import json
 import os
 import socket
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from runner.config import PROJECT_DIR, Endpoint
+from runner.dba import missing_provisions
 from runner.errors import CutoverError, connection_reason
 from runner.model import EntityRun, MigrationAuditEntry, MigrationExecution, MigrationPhase, ValidationResult
 
@@ -56,9 +56,15 @@ class AuditStore:
 
     # --- schema -------------------------------------------------------------------------------
 
-    def ensure_schema(self) -> None:
-        ddl = resources.files("runner").joinpath("audit.sql").read_text()
-        self.conn.execute(ddl)
+    def check_provisioned(self) -> None:
+        """The audit schema (owned by its own role), the wrapper and the grants exist: the
+        migration role cannot create them itself, by design (runner/dba.py)."""
+        missing = missing_provisions(self.conn)
+        if missing:
+            raise CutoverError(
+                f"The target database lacks {'; '.join(missing)}: have a DBA run the statements "
+                "printed by `cutover dba-script`, then try again."
+            )
 
     def has_schema(self) -> bool:
         row = self.conn.execute("select 1 from pg_namespace where nspname = 'cutover_audit'").fetchone()

@@ -1,10 +1,9 @@
--- The runner's audit store in the target database: one schema, created idempotently.
+-- The runner's audit store in the target database, schema cutover_audit: run idempotently by
+-- the DBA script (runner/dba.py) as the schema's owner, never by the migration role.
 -- executions, phases and entity_runs hold the current state of each execution; audit_entries
 -- is the append-only trail (a trigger refuses UPDATE and DELETE); validation_results keeps every
 -- validation; batch_checkpoints lets a resumed execution skip finished batches; snapshots lists
 -- the before-images that rollback restores.
-create schema if not exists cutover_audit;
-
 create table if not exists cutover_audit.executions (
     id uuid primary key,
     feature_name text not null,

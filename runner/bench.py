@@ -36,7 +36,8 @@ from runner.config import Endpoint, legacy_admin_endpoint, legacy_reader_endpoin
 from runner.errors import CutoverError
 
 RAW_SCHEMA = "bench_raw"
-# Everything a cutover leaves in the target database; dropped before the full cutover.
+# Everything a cutover leaves in the target database but its audit trail (which the migration
+# role can neither drop nor rewrite): dropped before the full cutover.
 CUTOVER_SCHEMAS = (
     "app",
     "staging",
@@ -44,7 +45,6 @@ CUTOVER_SCHEMAS = (
     "quarantine",
     "audit",
     "mapping",
-    "cutover_audit",
     "cutover_snapshots",
     "legacy",
     RAW_SCHEMA,

@@ -408,6 +408,27 @@ def _finish(session, execution) -> None:
     out.print(f"        {markdown}")
 
 
+@main.command("dba-script")
+@click.option(
+    "--migration-role",
+    help="The role dbt and the runner log in as (default: CUTOVER_TARGET_USER).",
+)
+@friendly_errors
+def dba_script_command(migration_role: str | None) -> None:
+    """Print the SQL a superuser runs once in the target database: the postgres_fdw extension,
+    the audit schema owned by its own role, and the migration role's grants on it.
+
+    Review it, then for example: cutover dba-script | psql -U postgres -d target
+    """
+    from runner.config import environment
+    from runner.dba import dba_script
+
+    role = migration_role or environment().get("CUTOVER_TARGET_USER")
+    if not role:
+        raise CutoverError("Name the migration role: --migration-role NAME, or set CUTOVER_TARGET_USER.")
+    click.echo(dba_script(role), nl=False)
+
+
 @main.command("status")
 @click.argument("execution_id", required=False)
 @friendly_errors

@@ -3,8 +3,9 @@
 Roles created here mirror what a DBA sets up for the real cutover:
 - legacy: `legacy_reader`, login, read-only by default, SELECT on the legacy tables except
   password hashes (granted by runner.legacy.roles once the schema exists);
-- target: `migrator`, owner of the target database, USAGE on postgres_fdw (the extension
-  itself needs a superuser, so it is created here, not by dbt).
+- target: `migrator`, owner of the target database; what only a superuser may create (the
+  postgres_fdw extension, the audit schema owned by `cutover_audit_owner`, the migrator's
+  grants on it) comes from the same script a DBA runs in production (runner.dba).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from runner.config import PROJECT_DIR, Endpoint
+from runner.dba import provision_target
 from runner.errors import CutoverError, connection_reason
 from runner.servers import SUPERUSER, LocalServer, embedded_bin_dir
 
@@ -131,13 +133,7 @@ class DevEnvironment:
         with _connect(self.target.superuser_conninfo()) as conn:
             _ensure_role(conn, MIGRATOR_ROLE, migrator_password)
             _ensure_database(conn, TARGET_DB, owner=MIGRATOR_ROLE)
-        with _connect(self.target.superuser_conninfo(TARGET_DB)) as conn:
-            conn.execute("create extension if not exists postgres_fdw")
-            conn.execute(
-                sql.SQL("grant usage on foreign data wrapper postgres_fdw to {}").format(
-                    sql.Identifier(MIGRATOR_ROLE)
-                )
-            )
+        provision_target(self.target.superuser_conninfo(TARGET_DB), MIGRATOR_ROLE)
 
 
 def _connect(conninfo: str) -> psycopg.Connection:

@@ -94,7 +94,7 @@ class Session:
 
     def run(self, selection: Selection, options: RunOptions) -> MigrationExecution:
         check_servers()
-        self.store.ensure_schema()
+        self.store.check_provisioned()
         plan = self.plan()
         entities = self.selected(plan, selection)
         self._check_dependencies(plan, entities)
@@ -110,7 +110,7 @@ class Session:
 
     def resume(self, execution_id: str | None, options: RunOptions) -> MigrationExecution:
         check_servers()
-        self.store.ensure_schema()
+        self.store.check_provisioned()
         row = self.store.execution(execution_id)
         if row is None:
             raise CutoverError("There is no execution to resume: start one with `cutover run`.")

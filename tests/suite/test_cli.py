@@ -112,12 +112,9 @@ def test_missing_extension_is_one_sentence_with_the_statement_for_a_dba(generate
 def test_a_target_table_altered_by_hand_is_one_sentence_and_changes_nothing(generated_legacy, target_super):
     """Someone added a column to app.offices by hand: the run stops at that entity with one
     sentence naming it, and the table keeps its rows."""
-    from support import query
+    from support import query, reset_target
 
-    query(
-        target_super,
-        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade",
-    )
+    reset_target(target_super)
     assert invoke("run", "--phase", "1").exit_code == 0
     query(target_super, "alter table app.offices add column hand_made text")
     rows = query(target_super, "select count(*) from app.offices")[0][0]
@@ -127,3 +124,43 @@ def test_a_target_table_altered_by_hand_is_one_sentence_and_changes_nothing(gene
     assert last.startswith("error:") and "offices" in last
     assert "Traceback" not in result.output
     assert query(target_super, "select count(*) from app.offices")[0][0] == rows
+
+
+def test_a_trail_owned_by_the_migration_role_is_refused_until_the_dba_script_runs(
+    generated_legacy, target_super, servers
+):
+    """A target set up by hand, where the migration role created the audit schema: the run stops
+    with one sentence naming `cutover dba-script`; the script printed by that command, run as
+    the superuser, hands the trail over with its rows, and the run then proceeds."""
+    from importlib import resources
+
+    from support import query, reset_target
+
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+
+    reset_target(target_super)
+    query(target_super, "drop schema cutover_audit cascade")
+    with AuditStore(target_endpoint()) as store:  # the runner's own set-up before least privilege
+        store.conn.execute("create schema cutover_audit")
+        store.conn.execute(resources.files("runner").joinpath("audit.sql").read_text())
+        store.conn.execute(
+            "insert into cutover_audit.audit_entries (action, message) values ('start', 'kept')"
+        )
+    result = invoke("run", "--phase", "1")
+    assert result.exit_code == 1, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert "cutover dba-script" in message and "other than the migration role" in message
+    script = invoke("dba-script")
+    assert script.exit_code == 0 and "create role cutover_audit_owner" in script.output
+    query(target_super, script.output)
+    query(target_super, script.output)  # idempotent
+    assert invoke("run", "--phase", "1").exit_code == 0
+    kept = "select count(*) from cutover_audit.audit_entries where message = 'kept'"
+    assert query(target_super, kept) == [(1,)]
+    owners = query(
+        target_super,
+        "select distinct pg_get_userbyid(relowner) from pg_class"
+        " where relnamespace = 'cutover_audit'::regnamespace and relkind = 'r'",
+    )
+    assert owners == [("cutover_audit_owner",)]

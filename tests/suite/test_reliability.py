@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support import query
+from support import query, reset_target
 
 from runner.audit import AuditStore
 from runner.config import target_endpoint
@@ -29,7 +29,6 @@ ENTITIES_SQL = """
     select table_name from information_schema.tables
     where table_schema = 'app' and table_type = 'BASE TABLE' order by table_name
 """
-CLEAN = "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade"
 # What every `cutover` process of this module printed: searched for secrets at the end.
 OUTPUTS: list[str] = []
 KILL_POINTS = ("batch:tasks:1", "phase:3:validating", "phase:5:completed", "post-validation")
@@ -61,7 +60,7 @@ def unexplained(target) -> int:
 @pytest.fixture(scope="module")
 def reference(generated_legacy, target_super, dbt_project):
     """The target as one uninterrupted `dbt build` leaves it, for this module's legacy data."""
-    query(target_super, CLEAN)
+    reset_target(target_super)
     result = dbt_project.invoke(["build"])
     assert result.success, result.error
     prints = fingerprint(target_endpoint())
@@ -71,7 +70,7 @@ def reference(generated_legacy, target_super, dbt_project):
 
 @pytest.fixture
 def empty(reference, target_super):
-    query(target_super, CLEAN)
+    reset_target(target_super)
     return target_endpoint()
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 from click.testing import CliRunner
-from support import query
+from support import query, reset_target
 
 from runner.audit import AuditStore
 from runner.cli import main
@@ -19,10 +20,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):
 
 @pytest.fixture(scope="module")
 def empty_target(generated_legacy, target_super):
-    query(
-        target_super,
-        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade",
-    )
+    reset_target(target_super)
     return target_endpoint()
 
 
@@ -124,10 +122,55 @@ def test_audit_trail_is_complete_and_append_only(empty_target):
         for entity in ("offices", "tasks", "doctor_offices"):
             assert {(entity, "start"), (entity, "validate"), (entity, "complete")} <= actions
         assert (None, "error") in actions  # the injected failure is on the record
-        with pytest.raises(Exception, match="append-only"):
+
+
+# What the migration role must never do to its own trail; each is refused by privilege, before
+# any trigger is asked (the schema belongs to cutover_audit_owner, see runner/dba.py).
+TAMPERING = (
+    "update cutover_audit.audit_entries set message = 'rewritten'",
+    "delete from cutover_audit.audit_entries",
+    "truncate cutover_audit.audit_entries",
+    "update cutover_audit.validation_results set overall_status = 'passed'",
+    "delete from cutover_audit.validation_results",
+    "delete from cutover_audit.executions",
+    "delete from cutover_audit.batch_checkpoints",
+    "alter table cutover_audit.audit_entries disable trigger audit_entries_append_only",
+    "drop trigger audit_entries_append_only on cutover_audit.audit_entries",
+    "alter table cutover_audit.audit_entries add column note text",
+    "drop table cutover_audit.audit_entries",
+    "drop schema cutover_audit cascade",
+    "create table cutover_audit.forged (id int)",
+    "alter schema cutover_audit rename to old_audit",
+    "create or replace function cutover_audit.refuse_change() returns trigger language plpgsql"
+    " as 'begin return new; end'",
+)
+
+
+def test_the_migration_role_cannot_rewrite_or_remove_its_audit_trail(empty_target, target_super):
+    """15 ways of tampering, each refused to the role that runs the cutover; the trail is intact
+    after them, and the owner's trigger still refuses UPDATE and DELETE to everyone else."""
+    entries = query(target_super, "select count(*), max(id) from cutover_audit.audit_entries")[0]
+    with AuditStore(empty_target) as store:
+        assert store.conn.execute("select current_user").fetchone()[0] == empty_target.user
+        refused = 0
+        for statement in TAMPERING:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                store.conn.execute(statement)
+            refused += 1
+    assert refused == len(TAMPERING) == 15
+    assert query(target_super, "select count(*), max(id) from cutover_audit.audit_entries")[0] == entries
+    owner = query(
+        target_super, "select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'cutover_audit'"
+    )
+    assert owner == [("cutover_audit_owner",)]
+    # even a role granted UPDATE meets the trigger
+    query(target_super, "grant update, delete on cutover_audit.audit_entries to public")
+    try:
+        refusal = pytest.raises(psycopg.errors.RaiseException, match="append-only")
+        with AuditStore(empty_target) as store, refusal:
             store.conn.execute("delete from cutover_audit.audit_entries")
-        with pytest.raises(Exception, match="append-only"):
-            store.conn.execute("update cutover_audit.audit_entries set message = 'rewritten'")
+    finally:
+        query(target_super, "revoke update, delete on cutover_audit.audit_entries from public")
 
 
 def test_second_run_on_the_same_target_names_the_lock_holder(empty_target):
