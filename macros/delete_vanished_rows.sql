@@ -7,7 +7,8 @@
     satisfy `valid_where` are what the target must hold. Children follow through their foreign
     keys (ON DELETE CASCADE for required references, SET NULL for optional ones) and are then
     reconciled by their own models. During a batched run (var cutover_batch) only the batch's
-    legacy ids are considered.
+    legacy ids are considered, on both sides (the planner does not carry a range across
+    the join, and an unrestricted side would be read whole for every batch).
 -#}
 {% macro delete_vanished_rows(validated, valid_where='reject_reason is null') -%}
     {%- if is_incremental() %}
@@ -17,6 +18,7 @@
         from {{ validated }} as validated_row
         where validated_row.legacy_id = target_row.legacy_id
             and ({{ valid_where }})
+            {{- batch_condition('validated_row.legacy_id') }}
     )
     {{- batch_condition('target_row.legacy_id') }}
     {%- endif %}

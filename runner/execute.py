@@ -9,6 +9,7 @@ validation.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from runner import deferral
 from runner.audit import AuditStore, now
 from runner.dbt import DbtProject, InvocationResult
 from runner.errors import CutoverError
@@ -360,7 +362,6 @@ class Executor:
         finished = self.store.finished_batches(execution.id, entity)
         task = progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate="")
         total = sum(finished.values())
-        started = time.perf_counter()
         progress.update(task, completed=sum(1 for r in ranges if r[0] in finished), rows=f"{total:,}")
         if finished:
             self.log(
@@ -371,9 +372,66 @@ class Executor:
                 entity,
                 records=total,
             )
+        # A first load (the table absent or empty, no batch done) defers the secondary indexes and
+        # foreign keys once the first batch has created the table; a resumed one finds them
+        # recorded as deferred and rebuilds them after its last batch (runner/deferral.py).
+        conn = self.store.conn
+        first_load = not finished and self._is_empty(entity)
+        try:
+            total = self._batch_loop(
+                execution, phase, entity, ranges, finished, first_load, (progress, task), total
+            )
+        except BaseException:
+            # the server may be gone too: then resume (or rollback) rebuilds them
+            with contextlib.suppress(Exception):
+                deferral.restore(conn, entity)
+            raise
+        rebuild_started = time.perf_counter()
+        restored = deferral.restore(conn, entity)
+        if restored:
+            self.log(
+                execution,
+                "progress",
+                f"{entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
+                phase.phase,
+                entity,
+                seconds=time.perf_counter() - rebuild_started,
+            )
+        return total
+
+    def _is_empty(self, entity: str) -> bool:
+        conn = self.store.conn
+        if conn.execute("select to_regclass(%s)", (f"app.{entity}",)).fetchone()[0] is None:
+            return True
+        return conn.execute(f"select not exists (select 1 from app.{entity})").fetchone()[0]
+
+    def _batch_loop(
+        self,
+        execution: MigrationExecution,
+        phase: MigrationPhase,
+        entity: str,
+        ranges: list[tuple[int, int]],
+        finished: dict[int, int],
+        first_load: bool,
+        bar: tuple[Progress, object],
+        total: int,
+    ) -> int:
+        progress, task = bar
+        conn = self.store.conn
+        started = time.perf_counter()
         for batch_from, batch_to in ranges:
             if batch_from in finished:
                 continue
+            if first_load and not deferral.is_deferred(conn, entity) and not self._is_absent(entity):
+                count = deferral.defer(conn, entity)
+                self.log(
+                    execution,
+                    "progress",
+                    f"{entity}: first load, {count} indexes and foreign keys deferred to the end",
+                    phase.phase,
+                    entity,
+                )
+                first_load = False
             if self.batch_failure_due(entity):
                 raise InjectedFailure(f"Injected failure before a batch of {entity} (test hook).")
             batch_started = time.perf_counter()
@@ -417,6 +475,9 @@ class Executor:
                     alert="slow_query",
                 )
         return total
+
+    def _is_absent(self, entity: str) -> bool:
+        return self.store.conn.execute("select to_regclass(%s)", (f"app.{entity}",)).fetchone()[0] is None
 
     def batch_failure_due(self, entity: str) -> bool:
         """Test hook: CUTOVER_FAIL_AFTER_BATCHES=<entity>:<n> fails before the entity's batch n+1

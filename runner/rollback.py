@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import psycopg
 from psycopg import sql
 
+from runner import deferral
 from runner.audit import AuditStore, now
 from runner.errors import CutoverError
 from runner.faults import checkpoint
@@ -138,6 +139,9 @@ def rollback(
             f"changed {later[0]['entity']}; roll that one back first."
         )
     order = in_dependency_order(specs, targets)
+    # indexes and foreign keys a killed first load left deferred are rebuilt first, so that the
+    # restored tables are whole again (runner/deferral.py)
+    deferral.restore_all(store.conn)
     try:
         counts = _restore(store, order, snapshots, execution_id)
     except psycopg.errors.ForeignKeyViolation as exc:

@@ -31,7 +31,7 @@ ENTITIES_SQL = """
 """
 # What every `cutover` process of this module printed: searched for secrets at the end.
 OUTPUTS: list[str] = []
-KILL_POINTS = ("batch:tasks:1", "phase:3:validating", "phase:5:completed", "post-validation")
+KILL_POINTS = ("batch:tasks:2", "phase:3:validating", "phase:5:completed", "post-validation")
 
 
 def cutover(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -41,15 +41,30 @@ def cutover(*args: str, **env: str) -> subprocess.CompletedProcess:
     return result
 
 
+# Every constraint and index of a table, by definition (dbt names its indexes anew each build).
+SHAPE_SQL = """
+    select string_agg(definition, ' | ' order by definition) from (
+        select contype::text || ' ' || pg_get_constraintdef(oid) as definition
+        from pg_constraint where conrelid = %s::regclass
+        union all
+        select regexp_replace(pg_get_indexdef(indexrelid), 'INDEX \\S+ ON', 'INDEX ON')
+        from pg_index where indrelid = %s::regclass
+    ) as definitions
+"""
+
+
 def fingerprint(target) -> dict[str, tuple]:
-    """Per target entity: rows, distinct legacy ids, and a digest of every id and row hash."""
+    """Per target entity: rows, distinct legacy ids, a digest of every id and row hash, and its
+    constraints and indexes (a first load defers some of them: they must all be back)."""
     prints = {}
     for (entity,) in query(target, ENTITIES_SQL):
-        prints[entity] = query(
+        rows = query(
             target,
             f"select count(*), count(distinct legacy_id), "
             f"md5(string_agg(id::text || ':' || row_hash, ',' order by legacy_id)) from app.{entity}",
         )[0]
+        shape = query(target, SHAPE_SQL, (f"app.{entity}", f"app.{entity}"))[0]
+        prints[entity] = (*rows, *shape)
     return prints
 
 
@@ -80,6 +95,9 @@ def test_killed_at_four_points_of_one_execution_resumes_exact_each_time(empty, r
     reference's, row for row."""
     killed = cutover("run", "--batch-size", "2000", CUTOVER_TEST_KILL_AT=KILL_POINTS[0])
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    # killed during a first load: the 3 foreign keys and 3 indexes of tasks are deferred
+    deferred = "select count(*) from cutover_snapshots.deferred_definitions where table_name = 'app.tasks'"
+    assert query(empty, deferred) == [(6,)]
     resumed_at = []
     for point in KILL_POINTS[1:]:
         again = cutover("resume", "--batch-size", "2000", CUTOVER_TEST_KILL_AT=point)
@@ -91,9 +109,10 @@ def test_killed_at_four_points_of_one_execution_resumes_exact_each_time(empty, r
     with AuditStore(empty) as store:
         execution = store.execution()
         assert execution["status"] == "completed"
-        # the batch finished before the kill was not redone
+        # the batches finished before the kill were not redone
         assert len(store.finished_batches(str(execution["id"]), "tasks")) == 4
-    assert fingerprint(empty) == reference
+    assert fingerprint(empty) == reference  # rows, and every constraint and index back
+    assert query(empty, deferred) == [(0,)]
     assert unexplained(empty) == 0
 
 
