@@ -27,9 +27,9 @@ joined as (
         parsed.plan_json,
         to_jsonb(plans) as original_values
     from plans
-    -- offset 0 keeps the planner from copying the parse into every later use of plan_json:
-    -- each document (1 to 20 KB) is parsed once, not once per reference
-    cross join lateral (select util.try_jsonb(plans.data) as plan_json offset 0) as parsed
+    -- a function in FROM runs once per row, where a select-list call would be copied by the
+    -- planner into every later use of plan_json: each document (1 to 20 KB) is parsed once
+    cross join lateral util.try_jsonb(plans.data) as parsed (plan_json)
     left join patients on plans.legacy_patient_id = patients.legacy_id
     left join orders on plans.legacy_order_id = orders.legacy_id
 ),
