@@ -45,8 +45,12 @@ def _ensure_table(conn: psycopg.Connection) -> None:
     )
 
 
+def _has_records(conn: psycopg.Connection) -> bool:
+    return conn.execute("select to_regclass(%s)", (f"{SCHEMA}.{TABLE}",)).fetchone()[0] is not None
+
+
 def is_deferred(conn: psycopg.Connection, entity: str) -> bool:
-    if conn.execute("select to_regclass(%s)", (f"{SCHEMA}.{TABLE}",)).fetchone()[0] is None:
+    if not _has_records(conn):
         return False
     row = conn.execute(
         sql.SQL("select 1 from {}.{} where table_name = %s limit 1").format(
@@ -129,7 +133,7 @@ def restore(conn: psycopg.Connection, entity: str) -> int:
 
 def restore_all(conn: psycopg.Connection) -> list[str]:
     """Restore whatever any earlier run left deferred (used by rollback); returns the tables."""
-    if conn.execute("select to_regclass(%s)", (f"{SCHEMA}.{TABLE}",)).fetchone()[0] is None:
+    if not _has_records(conn):
         return []
     tables = [
         r[0]

@@ -399,12 +399,6 @@ class Executor:
             )
         return total
 
-    def _is_empty(self, entity: str) -> bool:
-        conn = self.store.conn
-        if conn.execute("select to_regclass(%s)", (f"app.{entity}",)).fetchone()[0] is None:
-            return True
-        return conn.execute(f"select not exists (select 1 from app.{entity})").fetchone()[0]
-
     def _batch_loop(
         self,
         execution: MigrationExecution,
@@ -478,6 +472,11 @@ class Executor:
 
     def _is_absent(self, entity: str) -> bool:
         return self.store.conn.execute("select to_regclass(%s)", (f"app.{entity}",)).fetchone()[0] is None
+
+    def _is_empty(self, entity: str) -> bool:
+        if self._is_absent(entity):
+            return True
+        return self.store.conn.execute(f"select not exists (select 1 from app.{entity})").fetchone()[0]
 
     def batch_failure_due(self, entity: str) -> bool:
         """Test hook: CUTOVER_FAIL_AFTER_BATCHES=<entity>:<n> fails before the entity's batch n+1

@@ -163,12 +163,13 @@ def test_the_migration_role_cannot_rewrite_or_remove_its_audit_trail(empty_targe
         target_super, "select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'cutover_audit'"
     )
     assert owner == [("cutover_audit_owner",)]
-    # even a role granted UPDATE meets the trigger
+    # even a role granted UPDATE and DELETE meets the trigger
     query(target_super, "grant update, delete on cutover_audit.audit_entries to public")
     try:
-        refusal = pytest.raises(psycopg.errors.RaiseException, match="append-only")
-        with AuditStore(empty_target) as store, refusal:
-            store.conn.execute("delete from cutover_audit.audit_entries")
+        with AuditStore(empty_target) as store:
+            for statement in TAMPERING[:2]:
+                with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                    store.conn.execute(statement)
     finally:
         query(target_super, "revoke update, delete on cutover_audit.audit_entries from public")
 
