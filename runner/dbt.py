@@ -18,6 +18,8 @@ from runner.config import PROJECT_DIR, environment
 from runner.errors import CutoverError
 
 EventCallback = Callable[[object], None]
+# dbt commands whose artefacts nobody reads: the runner takes their results in-process.
+QUIET_COMMANDS = frozenset({"build", "run", "test", "seed", "run-operation"})
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,12 @@ class DbtProject:
         return _list_names(result)
 
     def invoke(self, command: list[str], on_event: EventCallback | None = None) -> InvocationResult:
-        """Run one dbt command (e.g. ["build", "--select", "+profiles"]) on the parsed manifest."""
+        """Run one dbt command (e.g. ["build", "--select", "+profiles"]) on the parsed manifest.
+
+        Commands that only act on the database do not rewrite target/manifest.json and
+        run_results.json (the results come back in-process): serialising the manifest cost
+        about 0.8 s of a 2-core machine's CPU per invocation, over a third of a delta cutover.
+        """
         from dbt.cli.main import dbtRunner
 
         if self.manifest is None:
@@ -139,7 +146,8 @@ class DbtProject:
         callbacks = [_guarded(collect_errors)] + ([_guarded(on_event)] if on_event else [])
         with dbt_environment(self.env):
             runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
-            result = runner.invoke([*command, "--quiet", *self._common_args()])
+            quiet = ["--quiet"] + (["--no-write-json"] if command[0] in QUIET_COMMANDS else [])
+            result = runner.invoke([*command, *quiet, *self._common_args()])
         results = getattr(result.result, "results", None) or []
         nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
         error = _first_line(result.exception) if result.exception else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from runner import deferral
+from runner import contracts, deferral
 from runner.audit import AuditStore, now
 from runner.dbt import DbtProject, InvocationResult
 from runner.errors import CutoverError
@@ -52,6 +52,7 @@ PERMANENT = re.compile(
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 # Tests run at each validation level (dbt selection methods); comprehensive runs them all.
+SLOWEST_NODES = 8  # per dbt invocation, in the audit trail
 LEVEL_EXCLUDES = {
     "basic": [
         "test_type:singular",
@@ -169,8 +170,10 @@ class Executor:
         delay = self.settings.retry_backoff_seconds
         threads = [] if command[0] == "run-operation" else ["--threads", str(self.settings.max_concurrency)]
         for attempt in range(attempts + 1):
+            started = time.perf_counter()
             result = self.project.invoke([*command, *threads, "--vars", _vars(self.vars)], on_event)
             if result.success:
+                self._log_timing(execution, what, result, time.perf_counter() - started, phase, entity)
                 return result
             messages = " ".join(filter(None, [result.error, *(n.message or "" for n in result.failed())]))
             transient = bool(TRANSIENT.search(messages)) and not PERMANENT.search(messages)
@@ -196,6 +199,32 @@ class Executor:
             self.sleep(delay)
             delay *= 2
         return result  # pragma: no cover - the loop always returns
+
+    def _log_timing(
+        self,
+        execution: MigrationExecution,
+        what: str,
+        result: InvocationResult,
+        seconds: float,
+        phase: int | None,
+        entity: str | None,
+    ) -> None:
+        """Where the time of one dbt invocation went: wall seconds, the nodes' own seconds and the
+        slowest nodes (the difference is dbt's per-invocation and per-node overhead)."""
+        if not result.nodes:
+            return
+        slowest = sorted(result.nodes, key=lambda n: n.seconds, reverse=True)[:SLOWEST_NODES]
+        self.log(
+            execution,
+            "progress",
+            f"{what}: {len(result.nodes)} dbt nodes in {seconds:.1f} s",
+            phase,
+            entity,
+            seconds=round(seconds, 3),
+            nodes=len(result.nodes),
+            node_seconds=round(sum(n.seconds for n in result.nodes), 3),
+            slowest=[[n.name, round(n.seconds, 3)] for n in slowest],
+        )
 
     def setup(self, execution: MigrationExecution) -> None:
         """Foreign tables, helper functions and mapping seeds, once per execution."""
@@ -527,6 +556,8 @@ class Executor:
             rate = 100.0 * quarantined / legacy if legacy else 0.0
             tolerance = plan.entities[entity].spec.error_tolerance
             tolerance = self.settings.error_tolerance if tolerance is None else tolerance
+            declared = contracts.declared(self.project.manifest.nodes[f"model.cutover.{entity}"])
+            lapsed = contracts.gaps(self.store.conn, f"app.{entity}", declared)
             own_failed = [n for n in failed if _concerns(n.unique_id, entity, graph)]
             own_warned = [n for n in warned if _concerns(n.unique_id, entity, graph)]
             checks = [
@@ -545,6 +576,15 @@ class Executor:
                     f"<= {tolerance}%",
                     f"{rate:.2f}%",
                     f"{quarantined} of {legacy} rows quarantined",
+                ),
+                ValidationCheck(
+                    "integrity",
+                    "contract constraints",
+                    "failed" if lapsed else "passed",
+                    len(declared),
+                    len(declared) - len(lapsed),
+                    "; ".join(lapsed)
+                    or f"{len(declared)} declared keys, foreign keys and NOT NULL columns in force",
                 ),
                 *(
                     ValidationCheck(check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
@@ -573,7 +613,8 @@ class Executor:
                 timestamp=now(),
                 checks=checks,
                 record_count_match=checks[0].status == "passed",
-                referential_integrity=not any("relationships" in n.name for n in own_failed),
+                referential_integrity=not any("relationships" in n.name for n in own_failed)
+                and not any("foreign key" in gap for gap in lapsed),
                 data_quality=quality,
             )
             issues = [
@@ -619,6 +660,7 @@ class Executor:
                     f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
                 )
             problems += [f"test {n.name} failed" for n in own_failed]
+            problems += [f"app.{entity}: {gap}" for gap in lapsed]
         if not result.success and not failed:
             problems.append(f"the validation could not run: {_failure(result)}")
         self.log(
