@@ -9,10 +9,17 @@
     reconciled by their own models. During a batched run (var cutover_batch) only the batch's
     legacy ids are considered, on both sides (the planner does not carry a range across
     the join, and an unrestricted side would be read whole for every batch).
+
+    Two parents built at once in one phase (offices and profiles) can both cascade into the
+    same child rows (a task's order goes with its office, its assignee with its profile), each
+    locking them in its own order: a deadlock. A model that has rows to delete therefore first
+    takes one transaction-scoped advisory lock, held until its transaction commits, so such
+    cascades run one after the other; models with nothing to delete never wait for it.
 -#}
 {% macro delete_vanished_rows(validated, valid_where='reject_reason is null') -%}
     {%- if is_incremental() %}
-    delete from {{ this }} as target_row
+    {%- set vanished -%}
+    from {{ this }} as target_row
     where not exists (
         select 1
         from {{ validated }} as validated_row
@@ -21,5 +28,9 @@
             {{- batch_condition('validated_row.legacy_id') }}
     )
     {{- batch_condition('target_row.legacy_id') }}
+    {%- endset %}
+    select pg_advisory_xact_lock(hashtext('cutover: cascading deletes'))
+    where exists (select 1 {{ vanished }});
+    delete {{ vanished }}
     {%- endif %}
 {%- endmacro %}

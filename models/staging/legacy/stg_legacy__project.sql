@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='legacy_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[{'columns': ['legacy_id'], 'unique': true}],
+    post_hook="{{ finish_incremental_staging(source('legacy', 'dispatch_project')) }}",
+) }}
+
 with source as (
     select
         id,
@@ -11,6 +20,7 @@ with source as (
         created,
         modified
     from {{ source('legacy', 'dispatch_project') }}
+    {{ legacy_rows_changed_since_last_load() }}
 ),
 
 renamed as (
