@@ -227,12 +227,13 @@ def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_ta
     again = invoke("rollback", "--entity", "comments", "--yes")
     assert again.exit_code == 1 and "already rolled back" in again.output
 
-    # Changes to the clinical phase only, undone by rolling back that phase.
+    # Changes to the clinical phase only, undone by rolling back that phase (a save moves
+    # `modified`, which is how the next run finds the row).
     query(
         admin,
-        "update dispatch_jaw set teeth = '[11]' where id % 7 = 0; "
+        "update dispatch_jaw set teeth = '[11]', modified = now() where id % 7 = 0; "
         "delete from dispatch_doctornote where id % 11 = 0; "
-        "update dispatch_project set status = 'done' where id % 5 = 0",
+        "update dispatch_project set status = 'done', modified = now() where id % 5 = 0",
     )
     assert invoke("run").exit_code == 0
     changed = _checksums(empty_target, everything)
