@@ -1,8 +1,35 @@
 -- Every legacy treatment plan with its verdict: its patient must exist and its document must
 -- be a JSON object (invalid or empty JSON is quarantined: invalid_plan_json). An order that is
 -- set but does not exist becomes NULL (orphan_order).
+--
+-- Parsing the documents is most of this model's work (at scale 1.0, 67,000 documents, 363 MB,
+-- about 27 CPU seconds). A document whose text is unchanged since the last build (same md5)
+-- keeps the jsonb that build parsed, so a delta cutover parses only the changed plans.
+{%- set earlier = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
+{%- set reusable = earlier is not none and 'data_md5' in (adapter.get_columns_in_relation(earlier) | map(attribute='name') | list) %}
+
 with plans as (
-    select * from {{ ref('stg_legacy__plan') }}
+    select
+        *,
+        md5(data) as data_md5
+    from {{ ref('stg_legacy__plan') }}
+),
+
+earlier_parses as (
+    {%- if reusable %}
+    select
+        legacy_id,
+        data_md5,
+        plan
+    from {{ this }}
+    where plan is not null
+    {%- else %}
+    select
+        null::integer as legacy_id,
+        null::text as data_md5,
+        null::jsonb as plan
+    where false
+    {%- endif %}
 ),
 
 patients as (
@@ -24,12 +51,17 @@ joined as (
         plans.*,
         patients.id as patient_id,
         orders.id as order_id,
-        parsed.plan_json,
-        to_jsonb(plans) as original_values
+        coalesce(earlier_parses.plan, parsed.plan_json) as plan_json,
+        to_jsonb(plans) - 'data_md5' as original_values
     from plans
+    left join earlier_parses
+        on plans.legacy_id = earlier_parses.legacy_id
+        and plans.data_md5 = earlier_parses.data_md5
     -- a function in FROM runs once per row, where a select-list call would be copied by the
-    -- planner into every later use of plan_json: each document (1 to 20 KB) is parsed once
-    cross join lateral util.try_jsonb(plans.data) as parsed (plan_json)
+    -- planner into every later use of plan_json: each new document (1 to 20 KB) is parsed once
+    cross join lateral util.try_jsonb(
+        case when earlier_parses.plan is null then plans.data end
+    ) as parsed (plan_json)
     left join patients on plans.legacy_patient_id = patients.legacy_id
     left join orders on plans.legacy_order_id = orders.legacy_id
 ),
@@ -57,6 +89,7 @@ final as (
         coalesce(is_approved, false) as is_approved,
         approved_at,
         plan_json as plan,
+        data_md5,
         created_at,
         updated_at,
         reject_reason,

@@ -526,6 +526,46 @@ def test_incremental_staging_equals_a_full_read_of_the_legacy_tables(seeded_prob
     assert staged_fingerprints(seeded_problems) == incremental
 
 
+def test_a_plan_document_is_parsed_again_only_when_its_text_changed(seeded_problems, dbt_project, admin):
+    """The validated plans keep the jsonb of an unchanged document from the last build; a
+    document saved with new text is parsed again, and one saved as invalid JSON is quarantined."""
+    valid, broken = (
+        row[0]
+        for row in query(
+            seeded_problems, "select legacy_id from app.treatment_plans order by legacy_id limit 2"
+        )
+    )
+    query(
+        admin,
+        """update dispatch_plan set data = '{"stages": [], "edited": true}', modified = now() where id = %s""",
+        (valid,),
+    )
+    query(
+        admin, "update dispatch_plan set data = '{\"stages\": [', modified = now() where id = %s", (broken,)
+    )
+    build(
+        dbt_project,
+        "stg_legacy__plan",
+        "int_treatment_plans__validated",
+        "quarantine_treatment_plans",
+        "treatment_plans",
+    )
+    assert query(seeded_problems, "select plan from app.treatment_plans where legacy_id = %s", (valid,)) == [
+        ({"stages": [], "edited": True},)
+    ]
+    assert query(
+        seeded_problems,
+        "select reject_reason from quarantine.quarantine_treatment_plans where legacy_id = %s",
+        (broken,),
+    ) == [("invalid_plan_json",)]
+    unchanged = query(
+        seeded_problems,
+        "select count(*) from intermediate.int_treatment_plans__validated as i "
+        "join staging.stg_legacy__plan as s using (legacy_id) where i.plan is distinct from util.try_jsonb(s.data)",
+    )
+    assert unchanged == [(0,)]
+
+
 def test_deleting_the_survivor_of_duplicates_hands_the_natural_key_to_the_next(
     seeded_problems, dbt_project, admin
 ):
