@@ -6,7 +6,10 @@
 -- about 27 CPU seconds). A document whose text is unchanged since the last build (same md5)
 -- keeps the jsonb that build parsed, so a delta cutover parses only the changed plans.
 {%- set earlier = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
-{%- set reusable = earlier is not none and 'data_md5' in (adapter.get_columns_in_relation(earlier) | map(attribute='name') | list) %}
+{%- set reusable = earlier is not none
+    and 'data_md5' in (adapter.get_columns_in_relation(earlier) | map(attribute='name') | list) %}
+{%- set earlier_plans = this if reusable
+    else '(values (null::integer, null::text, null::jsonb)) as none_yet (legacy_id, data_md5, plan)' %}
 
 with plans as (
     select
@@ -16,20 +19,12 @@ with plans as (
 ),
 
 earlier_parses as (
-    {%- if reusable %}
     select
         legacy_id,
         data_md5,
         plan
-    from {{ this }}
+    from {{ earlier_plans }}
     where plan is not null
-    {%- else %}
-    select
-        null::integer as legacy_id,
-        null::text as data_md5,
-        null::jsonb as plan
-    where false
-    {%- endif %}
 ),
 
 patients as (
@@ -55,13 +50,15 @@ joined as (
         to_jsonb(plans) - 'data_md5' as original_values
     from plans
     left join earlier_parses
-        on plans.legacy_id = earlier_parses.legacy_id
-        and plans.data_md5 = earlier_parses.data_md5
+        on
+            plans.legacy_id = earlier_parses.legacy_id
+            and plans.data_md5 = earlier_parses.data_md5
     -- a function in FROM runs once per row, where a select-list call would be copied by the
     -- planner into every later use of plan_json: each new document (1 to 20 KB) is parsed once
-    cross join lateral util.try_jsonb(
-        case when earlier_parses.plan is null then plans.data end
-    ) as parsed (plan_json)
+    cross join
+        lateral util.try_jsonb(
+            case when earlier_parses.plan is null then plans.data end
+        ) as parsed (plan_json)
     left join patients on plans.legacy_patient_id = patients.legacy_id
     left join orders on plans.legacy_order_id = orders.legacy_id
 ),

@@ -529,12 +529,10 @@ def test_incremental_staging_equals_a_full_read_of_the_legacy_tables(seeded_prob
 def test_a_plan_document_is_parsed_again_only_when_its_text_changed(seeded_problems, dbt_project, admin):
     """The validated plans keep the jsonb of an unchanged document from the last build; a
     document saved with new text is parsed again, and one saved as invalid JSON is quarantined."""
-    valid, broken = (
-        row[0]
-        for row in query(
-            seeded_problems, "select legacy_id from app.treatment_plans order by legacy_id limit 2"
-        )
-    )
+    migrated = {row[0] for row in query(seeded_problems, "select legacy_id from app.treatment_plans")}
+    valid, broken = [
+        row[0] for row in query(admin, "select id from dispatch_plan order by id") if row[0] in migrated
+    ][:2]
     query(
         admin,
         """update dispatch_plan set data = '{"stages": [], "edited": true}', modified = now() where id = %s""",
