@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from runner import contracts
 from runner.audit import AuditStore
 from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
@@ -119,6 +120,28 @@ def entity_validation(project: DbtProject, level: str) -> list[Check]:
                 test.message or "",
             )
         )
+    return checks + contract_checks(project)
+
+
+def contract_checks(project: DbtProject) -> list[Check]:
+    """The constraints each built target entity's contract declares, present and validated."""
+    checks = []
+    with psycopg.connect(target_endpoint().conninfo()) as conn:
+        for name in sorted(entities_from_manifest(project.manifest)):
+            relation = f"app.{name}"
+            if conn.execute("select to_regclass(%s)", (relation,)).fetchone()[0] is None:
+                continue
+            declared = contracts.declared(project.manifest.nodes[f"model.cutover.{name}"])
+            lapsed = contracts.gaps(conn, relation, declared)
+            checks.append(
+                Check(
+                    "entity",
+                    name,
+                    "integrity: contract constraints",
+                    "failed" if lapsed else "passed",
+                    "; ".join(lapsed) or f"{len(declared)} declared constraints in force",
+                )
+            )
     return checks
 
 

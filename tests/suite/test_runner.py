@@ -188,6 +188,26 @@ def test_quarantine_rate_above_the_tolerance_stops_the_run(empty_target):
     assert "Phase 4 stopped the run: " in result.output and "above the tolerance of 1%" in result.output
 
 
+def test_a_lapsed_contract_constraint_stops_the_phase_gate(empty_target):
+    """A constraint the contract declares, dropped behind the cutover's back: the phase gate and
+    `cutover validate` both name it, and the run stops."""
+    name, definition = query(
+        empty_target,
+        "select conname, pg_get_constraintdef(oid) from pg_constraint "
+        "where conrelid = 'app.case_files'::regclass and contype = 'f' "
+        "and pg_get_constraintdef(oid) like 'FOREIGN KEY (file_id)%%'",
+    )[0]
+    query(empty_target, f"alter table app.case_files drop constraint {name}")
+    try:
+        result = invoke("run", "--phase", "7", "--force", "--error-tolerance", "100")
+        assert result.exit_code == 1
+        assert "Phase 7 stopped the run" in result.output and "no foreign key (file_id)" in result.output
+        validated = invoke("validate")
+        assert validated.exit_code == 1 and "no foreign key (file_id)" in validated.output
+    finally:
+        query(empty_target, f"alter table app.case_files add constraint {name} {definition}")
+
+
 def test_rerun_of_a_completed_cutover_changes_no_row(empty_target):
     result = invoke("run")
     assert result.exit_code == 0, result.output
