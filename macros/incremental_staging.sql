@@ -60,9 +60,14 @@
 {%- endmacro %}
 
 
-{#- Post-hook: drop the staged rows whose legacy row was hard-deleted, and record the
-    definition this load applied. -#}
-{% macro finish_incremental_staging(legacy) -%}
+{#- Post-hook of every model in models/staging/legacy/incremental (dbt_project.yml): drop the
+    staged rows whose legacy row was hard-deleted, and record the definition this load applied.
+    The legacy table is the one source the model reads. -#}
+{% macro finish_incremental_staging() -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set legacy = source(model.sources[0][0], model.sources[0][1]) %}
     {%- if is_incremental() %}
     -- materialized: joined directly, a DELETE reads whole legacy rows (for its row marks)
     with legacy_ids as materialized (select id from {{ legacy }})

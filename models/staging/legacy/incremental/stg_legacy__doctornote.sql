@@ -1,12 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='legacy_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    indexes=[{'columns': ['legacy_id'], 'unique': true}],
-    post_hook="{{ finish_incremental_staging(source('legacy', 'dispatch_doctornote')) }}",
-) }}
-
 with source as (
     select
         id,
