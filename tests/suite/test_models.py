@@ -521,12 +521,15 @@ def test_incremental_staging_equals_a_full_read_of_the_legacy_tables(seeded_prob
 
 
 def test_a_plan_document_is_parsed_again_only_when_its_text_changed(seeded_problems, dbt_project, admin):
-    """The validated plans keep the jsonb of an unchanged document from the last build; a
-    document saved with new text is parsed again, and one saved as invalid JSON is quarantined."""
+    """The parsed documents are kept between runs: a build rewrites only the documents whose
+    text changed (a row left alone keeps its xmin); one saved as invalid JSON is quarantined, a
+    plan deleted in legacy loses its document."""
     migrated = {row[0] for row in query(seeded_problems, "select legacy_id from app.treatment_plans")}
-    valid, broken = [
+    valid, broken, deleted = [
         row[0] for row in query(admin, "select id from dispatch_plan order by id") if row[0] in migrated
-    ][:2]
+    ][:3]
+    documents = "select legacy_id, xmin::text from intermediate.int_treatment_plan_documents"
+    before = dict(query(seeded_problems, documents))
     query(
         admin,
         """update dispatch_plan set data = '{"stages": [], "edited": true}', modified = now() where id = %s""",
@@ -535,9 +538,11 @@ def test_a_plan_document_is_parsed_again_only_when_its_text_changed(seeded_probl
     query(
         admin, "update dispatch_plan set data = '{\"stages\": [', modified = now() where id = %s", (broken,)
     )
+    query(admin, "delete from dispatch_plan where id = %s", (deleted,))
     build(
         dbt_project,
         "stg_legacy__plan",
+        "int_treatment_plan_documents",
         "int_treatment_plans__validated",
         "quarantine_treatment_plans",
         "treatment_plans",
@@ -550,12 +555,19 @@ def test_a_plan_document_is_parsed_again_only_when_its_text_changed(seeded_probl
         "select reject_reason from quarantine.quarantine_treatment_plans where legacy_id = %s",
         (broken,),
     ) == [("invalid_plan_json",)]
-    unchanged = query(
+    after = dict(query(seeded_problems, documents))
+    assert {legacy_id for legacy_id in before if after.get(legacy_id) != before[legacy_id]} == {
+        valid,
+        broken,
+        deleted,
+    }
+    assert deleted not in after and set(after) == set(before) - {deleted}
+    stale = query(
         seeded_problems,
-        "select count(*) from intermediate.int_treatment_plans__validated as i "
-        "join staging.stg_legacy__plan as s using (legacy_id) where i.plan is distinct from util.try_jsonb(s.data)",
+        "select count(*) from intermediate.int_treatment_plan_documents as d "
+        "join staging.stg_legacy__plan as s using (legacy_id) where d.plan is distinct from util.try_jsonb(s.data)",
     )
-    assert unchanged == [(0,)]
+    assert stale == [(0,)]
 
 
 def test_deleting_the_survivor_of_duplicates_hands_the_natural_key_to_the_next(

@@ -6,19 +6,27 @@ with validated as (
     where reject_reason is null
 ),
 
+documents as (
+    select
+        legacy_id,
+        plan
+    from {{ ref('int_treatment_plan_documents') }}
+),
+
 final as (
     select
-        treatment_plan_id as id,
-        legacy_id,
-        patient_id,
-        order_id,
-        version,
-        is_approved,
-        approved_at,
-        plan,
-        created_at,
-        updated_at
+        validated.treatment_plan_id as id,
+        validated.legacy_id,
+        validated.patient_id,
+        validated.order_id,
+        validated.version,
+        validated.is_approved,
+        validated.approved_at,
+        documents.plan,
+        validated.created_at,
+        validated.updated_at
     from validated
+    inner join documents on validated.legacy_id = documents.legacy_id
 )
 
 {{ select_changed_rows('final') }}

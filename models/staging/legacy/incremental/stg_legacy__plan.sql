@@ -22,6 +22,8 @@ renamed as (
         approved as is_approved,
         {{ legacy_timestamp('approved_at') }} as approved_at,
         data,
+        -- computed once per staged row: later runs tell a changed document by it
+        md5(data) as data_md5,
         {{ legacy_timestamp('created') }} as created_at,
         {{ legacy_timestamp('modified') }} as updated_at
     from source
