@@ -111,6 +111,16 @@ def test_killed_at_four_points_of_one_execution_resumes_exact_each_time(empty, r
         assert execution["status"] == "completed"
         # the batches finished before the kill were not redone
         assert len(store.finished_batches(str(execution["id"]), "tasks")) == 4
+        # the summary counts the phases done before each kill once, and those after too
+        migrated = sum(
+            query(empty, f"select count(*) from app.{e}")[0][0] for (e,) in query(empty, ENTITIES_SQL)
+        )
+        merged = query(
+            empty,
+            "select sum(merged_records) from cutover_audit.entity_runs where execution_id = %s",
+            (execution["id"],),
+        )[0][0]
+        assert execution["total_records_processed"] == migrated + merged
     assert fingerprint(empty) == reference  # rows, and every constraint and index back
     assert query(empty, deferred) == [(0,)]
     assert unexplained(empty) == 0
