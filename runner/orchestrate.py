@@ -192,15 +192,17 @@ class Session:
         return execution
 
     def _completed_records(self, execution_id) -> int:
-        return self.store.conn.execute(
-            """
+        return int(
+            self.store.conn.execute(
+                """
             select coalesce(sum(e.migrated_records + e.merged_records), 0)
             from cutover_audit.entity_runs as e
             join cutover_audit.phases as p on p.execution_id = e.execution_id and p.phase = e.phase
             where e.execution_id = %s and p.status = 'completed'
             """,
-            (execution_id,),
-        ).fetchone()[0]
+                (execution_id,),
+            ).fetchone()[0]
+        )
 
     def _execute(
         self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
