@@ -344,14 +344,12 @@ class Executor:
         together = not batched and set(todo) == set(members)
         tested = None
         if nodes:
-            verb = ["build", *self._level_excludes(options.validation_level)] if together else ["run"]
-            result = self.dbt(
-                execution,
-                [verb[0], "--select", *nodes, *verb[1:]],
-                f"phase {phase.phase}",
-                on_event,
-                phase.phase,
+            command = (
+                ["build", "--select", *nodes, *self._level_excludes(options.validation_level)]
+                if together
+                else ["run", "--select", *nodes]
             )
+            result = self.dbt(execution, command, f"phase {phase.phase}", on_event, phase.phase)
             built = [n for n in result.nodes if n.resource_type != "test"]
             if not result.success and (any(n.status == "error" for n in built) or not together or not built):
                 self._fail(execution, phase, runs, f"Phase {phase.phase} failed to build: {_failure(result)}")
