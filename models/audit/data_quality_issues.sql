@@ -17,7 +17,8 @@ with all_entities as (
             legacy_id,
             dq_issues
         from {{ ref('int_' ~ entity ~ '__validated') }}
-        where reject_reason is null
+        -- most rows have none (at scale 1.0, 18,559 of 641,588 migrated tasks have one)
+        where reject_reason is null and cardinality(dq_issues) > 0
         {% if not loop.last %}union all
         {% endif %}
     {%- endfor %}
