@@ -223,6 +223,19 @@ class AuditStore:
         ).fetchall()
         return dict(rows)
 
+    def completed_records(self, execution_id: str) -> int:
+        """The legacy rows migrated or merged by the phases of an execution that completed."""
+        row = self.conn.execute(
+            """
+            select coalesce(sum(e.migrated_records + e.merged_records), 0)
+            from cutover_audit.entity_runs as e
+            join cutover_audit.phases as p on p.execution_id = e.execution_id and p.phase = e.phase
+            where e.execution_id = %s and p.status = 'completed'
+            """,
+            (execution_id,),
+        ).fetchone()
+        return int(row[0])
+
     def phase_statuses(self, execution_id: str) -> dict[int, str]:
         rows = self.conn.execute(
             "select phase, status from cutover_audit.phases where execution_id = %s", (execution_id,)

@@ -176,7 +176,7 @@ class Session:
             status=row["status"],
             total_records_expected=row["total_records_expected"],
             # the rows of the phases already completed; the phases run again add theirs
-            total_records_processed=self._completed_records(row["id"]),
+            total_records_processed=self.store.completed_records(str(row["id"])),
             phases=[
                 MigrationPhase(
                     p["phase"],
@@ -190,19 +190,6 @@ class Session:
             ],
         )
         return execution
-
-    def _completed_records(self, execution_id) -> int:
-        return int(
-            self.store.conn.execute(
-                """
-            select coalesce(sum(e.migrated_records + e.merged_records), 0)
-            from cutover_audit.entity_runs as e
-            join cutover_audit.phases as p on p.execution_id = e.execution_id and p.phase = e.phase
-            where e.execution_id = %s and p.status = 'completed'
-            """,
-                (execution_id,),
-            ).fetchone()[0]
-        )
 
     def _execute(
         self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
