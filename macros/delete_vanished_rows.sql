@@ -9,6 +9,8 @@
     reconciled by their own models. During a batched run (var cutover_batch) only the batch's
     legacy ids are considered, on both sides (the planner does not carry a range across
     the join, and an unrestricted side would be read whole for every batch).
+    int_treatment_plan_documents uses it too, with its staging model as `validated`: the
+    document of a plan deleted in legacy goes.
 
     Two parents built at once in one phase (offices and profiles) can both cascade into the
     same child rows (a task's order goes with its office, its assignee with its profile), each

@@ -7,7 +7,7 @@
     unique_key='legacy_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_documents_of_vanished_plans() }}",
+    pre_hook="{{ delete_vanished_rows(ref('stg_legacy__plan'), valid_where='true') }}",
 ) }}
 
 with plans as (
