@@ -1,8 +1,17 @@
-{#- Post-hook of the intermediate models: statistics for a table rebuilt by this run, at once.
-    An incremental one (the kept plan documents) changes little per run and is left to
-    autovacuum: analysing it would read a sample of its documents for nothing. -#}
+{#- Post-hook of the intermediate models: statistics for a table this build created (first
+    load, --full-refresh, both recorded as a rebuild by check_change_watermark), at once. A
+    build that only wrote the verdicts that changed leaves them to autovacuum. -#}
 {% macro analyze_rebuilt_table() -%}
-    {%- if model.config.materialized == 'table' -%}
-    analyze {{ this }}
-    {%- endif -%}
+    {%- if execute %}
+    do $analyze$
+    begin
+        if exists (
+            select 1 from {{ change_watermarks() }}
+            where model_name = {{ quote_literal(this.identifier) }} and rebuilt_at = now()
+        ) then
+            analyze {{ this }};
+        end if;
+    end
+    $analyze$
+    {%- endif %}
 {%- endmacro %}

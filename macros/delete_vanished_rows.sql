@@ -9,7 +9,9 @@
     reconciled by their own models. During a batched run (var cutover_batch) only the batch's
     legacy ids are considered, on both sides (the planner does not carry a range across
     the join, and an unrestricted side would be read whole for every batch).
-    int_treatment_plan_documents uses it too, with its staging model as `validated`: the
+    Only the target rows whose verdict changed or vanished since the entity's last build are
+    looked at (macros/change_tracking.sql), unless `tracked` is false:
+    int_treatment_plan_documents uses it that way, with its staging model as `validated`: the
     document of a plan deleted in legacy goes.
 
     Two parents built at once in one phase (offices and profiles) can both cascade into the
@@ -18,8 +20,9 @@
     takes one transaction-scoped advisory lock, held until its transaction commits, so such
     cascades run one after the other; models with nothing to delete never wait for it.
 -#}
-{% macro delete_vanished_rows(validated, valid_where='reject_reason is null') -%}
+{% macro delete_vanished_rows(validated, valid_where='reject_reason is null', tracked=true) -%}
     {%- if is_incremental() %}
+    {%- set since = changes_since(this.identifier, [validated.identifier]) %}
     {%- set vanished -%}
     from {{ this }} as target_row
     where not exists (
@@ -30,6 +33,12 @@
             {{- batch_condition('validated_row.legacy_id') }}
     )
     {{- batch_condition('target_row.legacy_id') }}
+    {%- if tracked %}
+        and (
+            {{ since }} = '-infinity'
+            or target_row.legacy_id in ({{ verdicts_changed_since(validated, since) }})
+        )
+    {%- endif %}
     {%- endset %}
     select pg_advisory_xact_lock(hashtext('cutover: cascading deletes'))
     where exists (select 1 {{ vanished }});

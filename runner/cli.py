@@ -317,6 +317,12 @@ def run_options(func):
             help="Start a new execution even if the last one did not finish, and rebuild "
             "its completed phases.",
         ),
+        click.option(
+            "--full-pass",
+            is_flag=True,
+            help="Compare every row of every layer, not only those changed since the last "
+            "run (a final check before go-live; slower).",
+        ),
         profile_option,
     ]
     for option in reversed(options):
@@ -348,6 +354,7 @@ def run(
     retries,
     error_tolerance,
     force,
+    full_pass,
     profile_name,
 ) -> None:
     """Run the phased cutover: each phase built, then validated, before the next starts."""
@@ -355,7 +362,9 @@ def run(
     from runner.orchestrate import Selection, Session
 
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
-    options = RunOptions(force=force, validation_level=profile.migration.validation_level)
+    options = RunOptions(
+        force=force, validation_level=profile.migration.validation_level, full_pass=full_pass
+    )
     with Session(profile, console) as session:
         execution = session.run(Selection(phases, tuple(entities), with_dependencies), options)
         _finish(session, execution)
@@ -376,16 +385,17 @@ def resume(
     retries,
     error_tolerance,
     force,
+    full_pass,
     profile_name,
 ) -> None:
     """Continue an execution (default: the last one) from where it stopped."""
     from runner.execute import RunOptions
     from runner.orchestrate import Session
 
-    if phases or entities or with_dependencies or force:
+    if phases or entities or with_dependencies or force or full_pass:
         raise CutoverError(
             "resume continues an execution with its own selection: "
-            "drop --phase, --entity, --with-dependencies and --force."
+            "drop --phase, --entity, --with-dependencies, --force and --full-pass."
         )
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
     with Session(profile, console) as session:

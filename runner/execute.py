@@ -77,12 +77,25 @@ class InjectedFailure(CutoverError):
 @dataclass
 class NodeGraph:
     """What to build for an entity: its model and the staging, intermediate and quarantine
-    models it needs, never another entity (those belong to their own phase)."""
+    models it needs, never another entity nor the models another entity reads directly (its
+    verdicts, which a child's verdicts also read to learn what changed): those belong to their
+    own phase."""
 
     manifest: object
     entities: set[str]
     package: str = "cutover"
     _cache: dict[str, list[str]] = field(default_factory=dict)
+    _owners: dict[str, str] | None = None
+
+    def _owner(self, unique_id: str) -> str | None:
+        """The entity whose model reads this node directly, if any."""
+        if self._owners is None:
+            self._owners = {}
+            for entity in self.entities:
+                entity_node = self.manifest.nodes.get(f"model.{self.package}.{entity}")
+                for parent in entity_node.depends_on.nodes if entity_node else []:
+                    self._owners.setdefault(parent, entity)
+        return self._owners.get(unique_id)
 
     def support_nodes(self, entity: str) -> list[str]:
         if entity not in self._cache:
@@ -96,7 +109,7 @@ class NodeGraph:
                     if parent in seen or node is None or node.resource_type != "model":
                         continue
                     seen.add(parent)
-                    if node.name in self.entities:
+                    if node.name in self.entities or self._owner(parent) not in (None, entity):
                         continue
                     found.append(node.name)
                     stack.append(parent)
@@ -108,6 +121,8 @@ class NodeGraph:
 class RunOptions:
     force: bool = False
     validation_level: str = "standard"
+    # Every layer compares all its rows, ignoring the change watermarks (macros/change_tracking.sql).
+    full_pass: bool = False
 
 
 class Executor:
@@ -125,7 +140,8 @@ class Executor:
         self.settings = profile.migration
         self.console = console
         self.sleep = sleep
-        self.vars = {"cutover_setup": False}
+        self.base_vars: dict = {"cutover_setup": False}
+        self.vars = dict(self.base_vars)
         self.batches_done_here: dict[str, int] = {}
 
     # --- the trail ----------------------------------------------------------------------------
@@ -229,7 +245,7 @@ class Executor:
     def setup(self, execution: MigrationExecution) -> None:
         """Foreign tables, helper functions and mapping seeds, once per execution."""
         started = time.perf_counter()
-        for operation in ("setup_legacy_fdw", "create_helper_functions"):
+        for operation in ("setup_legacy_fdw", "create_helper_functions", "create_change_tracking_tables"):
             result = self.dbt(execution, ["run-operation", operation], f"setting up the target ({operation})")
             if not result.success:
                 raise CutoverError(f"Setting up the target failed in {operation}: {_failure(result)}")
@@ -253,6 +269,9 @@ class Executor:
         done_phases = {p for p, s in self.store.phase_statuses(execution.id).items() if s == "completed"}
         if options.force:
             done_entities, done_phases = set(), set()
+        if options.full_pass:
+            self.base_vars["cutover_full_pass"] = True
+            self.vars = dict(self.base_vars)
         execution.status = "executing"
         self.store.update_execution(execution)
         self.log(
@@ -472,7 +491,7 @@ class Executor:
             if self.batch_failure_due(entity):
                 raise InjectedFailure(f"Injected failure before a batch of {entity} (test hook).")
             batch_started = time.perf_counter()
-            self.vars = {"cutover_setup": False, "cutover_batch": {"from": batch_from, "to": batch_to}}
+            self.vars = {**self.base_vars, "cutover_batch": {"from": batch_from, "to": batch_to}}
             try:
                 result = self.dbt(
                     execution,
@@ -482,7 +501,7 @@ class Executor:
                     entity=entity,
                 )
             finally:
-                self.vars = {"cutover_setup": False}
+                self.vars = dict(self.base_vars)
             if not result.success:
                 raise CutoverError(f"Batch {batch_from}..{batch_to} of {entity} failed: {_failure(result)}")
             rows = sum(int(n.rows_affected or 0) for n in result.nodes if n.name == entity)

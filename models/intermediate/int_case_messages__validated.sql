@@ -60,4 +60,7 @@ final as (
     from with_merges
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -2,6 +2,11 @@
 -- through seed case_state_codes (unknown states are quarantined); soft-deleted cases are kept.
 with cases as (
     select * from {{ ref('stg_legacy__case') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_patient_id': ref('int_patients__validated'),
+        'legacy_doctor_id': ref('int_doctors__validated'),
+    }) }}
 ),
 
 patients as (
@@ -28,7 +33,7 @@ joined as (
         patients.id as patient_id,
         doctors.id as doctor_id,
         case_state_codes.state as mapped_state,
-        to_jsonb(cases) as original_values
+        to_jsonb(cases) - 'staged_at' as original_values
     from cases
     left join patients on cases.legacy_patient_id = patients.legacy_id
     left join doctors on cases.legacy_doctor_id = doctors.legacy_id
@@ -68,4 +73,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

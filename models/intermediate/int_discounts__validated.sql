@@ -74,4 +74,7 @@ final as (
     from with_merged_ids
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -1,6 +1,11 @@
 -- Every legacy doctor note with its verdict: its doctor and patient must exist.
 with doctor_notes as (
     select * from {{ ref('stg_legacy__doctornote') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_doctor_id': ref('int_doctors__validated'),
+        'legacy_patient_id': ref('int_patients__validated'),
+    }) }}
 ),
 
 doctors as (
@@ -22,7 +27,7 @@ joined as (
         doctor_notes.*,
         doctors.id as doctor_id,
         patients.id as patient_id,
-        to_jsonb(doctor_notes) as original_values
+        to_jsonb(doctor_notes) - 'staged_at' as original_values
     from doctor_notes
     left join doctors on doctor_notes.legacy_doctor_id = doctors.legacy_id
     left join patients on doctor_notes.legacy_patient_id = patients.legacy_id
@@ -55,4 +60,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

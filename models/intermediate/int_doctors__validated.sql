@@ -2,6 +2,11 @@
 -- office (offices); soft-deleted doctors are migrated and marked deleted.
 with doctors as (
     select * from {{ ref('stg_legacy__doctor') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_user_id': ref('int_profiles__validated'),
+        'legacy_office_id': ref('int_offices__validated'),
+    }) }}
 ),
 
 profiles as (
@@ -23,7 +28,7 @@ joined as (
         doctors.*,
         profiles.id as profile_id,
         offices.id as office_id,
-        to_jsonb(doctors) as original_values
+        to_jsonb(doctors) - 'staged_at' as original_values
     from doctors
     left join profiles on doctors.legacy_user_id = profiles.legacy_id
     left join offices on doctors.legacy_office_id = offices.legacy_id
@@ -58,4 +63,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

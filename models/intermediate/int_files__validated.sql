@@ -95,4 +95,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

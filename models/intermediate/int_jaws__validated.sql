@@ -3,6 +3,10 @@
 -- so invalid JSON is quarantined).
 with jaws as (
     select * from {{ ref('stg_legacy__jaw') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_patient_id': ref('int_patients__validated'),
+    }) }}
 ),
 
 patients as (
@@ -22,7 +26,7 @@ joined as (
         patients.id as patient_id,
         jaw_types.jaw as mapped_jaw,
         util.try_jsonb(jaws.teeth) as teeth_json,
-        to_jsonb(jaws) as original_values
+        to_jsonb(jaws) - 'staged_at' as original_values
     from jaws
     left join patients on jaws.legacy_patient_id = patients.legacy_id
     left join jaw_types on {{ map_code('jaws.jaw', 'jaw_types') }}
@@ -55,4 +59,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -2,6 +2,8 @@
 -- found on the way, and a reject_reason when no rule can make the row valid.
 with offices as (
     select * from {{ ref('stg_legacy__office') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute() }}
 ),
 
 country_codes as (
@@ -13,7 +15,7 @@ repaired as (
         offices.*,
         country_codes.country_code,
         {{ normalize_email('offices.email') }} as normalized_email,
-        to_jsonb(offices) as original_values
+        to_jsonb(offices) - 'staged_at' as original_values
     from offices
     left join country_codes
         on {{ map_code('offices.country', 'country_codes') }}
@@ -57,4 +59,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

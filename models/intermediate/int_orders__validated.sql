@@ -47,7 +47,7 @@ joined as (
         row_number() over (
             partition by orders.order_number order by orders.legacy_id
         ) as order_number_rank,
-        to_jsonb(orders) as original_values
+        to_jsonb(orders) - 'staged_at' as original_values
     from orders
     left join patients on orders.legacy_patient_id = patients.legacy_id
     left join doctors on orders.legacy_doctor_id = doctors.legacy_id
@@ -98,4 +98,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -3,6 +3,11 @@
 -- emails through normalize_email (invalid ones NULL).
 with patients as (
     select * from {{ ref('stg_legacy__patient') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_doctor_id': ref('int_doctors__validated'),
+        'legacy_office_id': ref('int_offices__validated'),
+    }) }}
 ),
 
 doctors as (
@@ -31,7 +36,7 @@ joined as (
         sexes.sex as mapped_sex,
         {{ parse_legacy_date('patients.birth_date') }} as parsed_birth_date,
         {{ normalize_email('patients.email') }} as normalized_email,
-        to_jsonb(patients) as original_values
+        to_jsonb(patients) - 'staged_at' as original_values
     from patients
     left join doctors on patients.legacy_doctor_id = doctors.legacy_id
     left join offices on patients.legacy_office_id = offices.legacy_id
@@ -81,4 +86,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

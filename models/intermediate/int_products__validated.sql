@@ -2,6 +2,11 @@
 -- status spellings go through seed product_statuses, negative prices are quarantined.
 with products as (
     select * from {{ ref('stg_legacy__product') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_order_id': ref('int_orders__validated'),
+        'legacy_category_id': ref('int_categories__validated'),
+    }) }}
 ),
 
 orders as (
@@ -28,7 +33,7 @@ joined as (
         orders.id as order_id,
         categories.id as category_id,
         product_statuses.status as mapped_status,
-        to_jsonb(products) as original_values
+        to_jsonb(products) - 'staged_at' as original_values
     from products
     left join orders on products.legacy_order_id = orders.legacy_id
     left join categories on products.legacy_category_id = categories.legacy_id
@@ -67,4 +72,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -33,7 +33,7 @@ joined as (
         userprofiles.updated_at as profile_updated_at,
         util.try_jsonb(nullif(trim(userprofiles.settings), '')) as settings_json,
         {{ normalize_email('users.email') }} as normalized_email,
-        to_jsonb(users) || coalesce(jsonb_build_object('userprofile', to_jsonb(userprofiles)), '{}')
+        to_jsonb(users) || coalesce(jsonb_build_object('userprofile', to_jsonb(userprofiles) - 'staged_at'), '{}')
             as original_values
     from users
     left join userprofiles
@@ -131,7 +131,7 @@ orphan_userprofiles as (
         null::timestamptz as updated_at,
         'orphan_user' as reject_reason,
         array[]::text[] as dq_issues,
-        to_jsonb(userprofiles) as original_values
+        to_jsonb(userprofiles) - 'staged_at' as original_values
     from userprofiles
     where not exists (
         select 1 from users
@@ -178,4 +178,7 @@ final as (
     select * from profiles_of_rejected_accounts
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -3,6 +3,11 @@
 -- (unknown ones quarantined); milestones that are not JSON become NULL (invalid_milestones_json).
 with projects as (
     select * from {{ ref('stg_legacy__project') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_order_id': ref('int_orders__validated'),
+        'legacy_technician_id': ref('int_profiles__validated'),
+    }) }}
 ),
 
 orders as (
@@ -30,7 +35,7 @@ joined as (
         profiles.id as technician_profile_id,
         project_statuses.status as mapped_status,
         util.try_jsonb(projects.milestones) as milestones_json,
-        to_jsonb(projects) as original_values
+        to_jsonb(projects) - 'staged_at' as original_values
     from projects
     left join orders on projects.legacy_order_id = orders.legacy_id
     left join profiles on projects.legacy_technician_id = profiles.legacy_id
@@ -76,4 +81,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -4,6 +4,12 @@
 -- assignee that does not exist becomes NULL (orphan_assignee).
 with tasks as (
     select * from {{ ref('stg_legacy__task') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_order_id': ref('int_orders__validated'),
+        'legacy_patient_id': ref('int_patients__validated'),
+        'legacy_assignee_id': ref('int_profiles__validated'),
+    }) }}
 ),
 
 orders as (
@@ -40,7 +46,7 @@ joined as (
         patients.id as patient_id,
         profiles.id as assignee_profile_id,
         task_statuses.status as mapped_status,
-        to_jsonb(tasks) as original_values
+        to_jsonb(tasks) - 'staged_at' as original_values
     from tasks
     left join orders on tasks.legacy_order_id = orders.legacy_id
     left join patients on tasks.legacy_patient_id = patients.legacy_id
@@ -86,4 +92,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

@@ -7,7 +7,7 @@
     unique_key='legacy_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{{ delete_vanished_rows(ref('stg_legacy__plan'), valid_where='true') }}",
+    pre_hook="{{ delete_vanished_rows(ref('stg_legacy__plan'), valid_where='true', tracked=false) }}",
 ) }}
 
 with plans as (
@@ -43,4 +43,7 @@ final as (
     cross join lateral util.try_jsonb(to_parse.data) as parsed (plan_json)
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

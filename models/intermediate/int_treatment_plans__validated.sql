@@ -6,6 +6,11 @@
 
 with plans as (
     select * from {{ ref('stg_legacy__plan') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_patient_id': ref('int_patients__validated'),
+        'legacy_order_id': ref('int_orders__validated'),
+    }) }}
 ),
 
 documents as (
@@ -35,7 +40,7 @@ joined as (
         patients.id as patient_id,
         orders.id as order_id,
         documents.plan_type,
-        to_jsonb(plans) - 'data_md5' as original_values
+        to_jsonb(plans) - 'data_md5' - 'staged_at' as original_values
     from plans
     left join documents on plans.legacy_id = documents.legacy_id
     left join patients on plans.legacy_patient_id = patients.legacy_id
@@ -72,4 +77,7 @@ final as (
     from checked
 )
 
-select * from final
+select
+    final.*,
+    now() as verdict_changed_at
+from final

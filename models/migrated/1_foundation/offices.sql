@@ -5,6 +5,7 @@
 with validated as (
     select * from {{ ref('int_offices__validated') }}
     where reject_reason is null
+        and {{ verdicts_changed_since_last_load(ref('int_offices__validated')) }}
 ),
 
 final as (

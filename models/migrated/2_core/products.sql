@@ -4,6 +4,7 @@
 with validated as (
     select * from {{ ref('int_products__validated') }}
     where reject_reason is null
+        and {{ verdicts_changed_since_last_load(ref('int_products__validated')) }}
 ),
 
 final as (

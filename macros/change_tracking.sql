@@ -1,0 +1,262 @@
+{#-
+    Change tracking from the staging tables through the verdicts to the target, so that a delta
+    cutover works on the rows that changed, not on every row of every table.
+
+    - Incremental staging tables stamp each row they (re)load with `staged_at`.
+    - Each intermediate model keeps its verdicts between runs (materialization incremental,
+      strategy `verdicts`). It recomputes every verdict, or, where it declares how changes
+      reach it (macro verdicts_to_recompute), only those of the staged rows loaded since its
+      last build and of the rows that refer to a parent whose verdict changed or vanished
+      since then. It writes only the verdicts that differ from the stored ones, stamped
+      `verdict_changed_at`, and logs the ones whose legacy row is gone in
+      intermediate.vanished_verdicts.
+    - Each target entity upserts and deletes only for the verdicts changed since its own last
+      build (macros verdicts_changed_since_last_load, delete_vanished_rows).
+
+    The point in time each model has seen everything up to is its watermark, in
+    intermediate.change_watermarks: the start of the transaction of its last build, written
+    in that transaction (a failed build leaves the old one). A watermark counts only while
+    - the model's definition is the same: the md5 of its compiled SQL (without the part that
+      only an incremental run has) and of the seeds it reads; a reviewer's edit to a rule, a
+      macro or a mapping seed makes the next build recompute and compare every row;
+    - no model it reads changes from was rebuilt from scratch since (first build,
+      --full-refresh): a rebuilt table logs no vanished rows, so its readers go through all;
+    - no rollback restored the target entity since (runner/rollback.py removes its watermark);
+    - it was not a batched load (var cutover_batch), which records none.
+    Var cutover_full_pass: true ignores every watermark: a full comparison of every layer, as
+    the first build did (`cutover run --full-pass`).
+-#}
+
+{% macro change_watermarks() -%}
+    {{- return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none), identifier='change_watermarks')) -}}
+{%- endmacro %}
+
+
+{% macro vanished_verdicts() -%}
+    {{- return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none), identifier='vanished_verdicts')) -}}
+{%- endmacro %}
+
+
+{#- on-run-start: the two tables of the change tracking. -#}
+{% macro create_change_tracking_tables() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set sql -%}
+        create schema if not exists {{ change_watermarks().schema }};
+        create table if not exists {{ change_watermarks() }} (
+            model_name text primary key,
+            changed_since timestamptz,
+            definition_md5 text,
+            rebuilt_at timestamptz
+        );
+        comment on table {{ change_watermarks() }} is
+            'Per model: every change before changed_since has been taken in (macros/change_tracking.sql).';
+        create table if not exists {{ vanished_verdicts() }} (
+            model_name text not null,
+            legacy_id bigint not null,
+            vanished_at timestamptz not null
+        );
+        create index if not exists vanished_verdicts_model_name_vanished_at_idx
+            on {{ vanished_verdicts() }} (model_name, vanished_at);
+        comment on table {{ vanished_verdicts() }} is
+            'Verdicts removed because their legacy row is gone, for the models that read them.';
+    {%- endset -%}
+    {%- do run_query(sql) -%}
+    {%- do run_query('commit') -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{#- The watermark of `model_name` as an SQL expression: -infinity (take in everything) when it
+    has none, its definition changed, or one of `sources` was rebuilt since. -#}
+{% macro changes_since(model_name, sources=[]) -%}
+    {%- if var('cutover_full_pass', false) -%}
+        '-infinity'::timestamptz
+    {%- else -%}
+    coalesce((
+        select own.changed_since
+        from {{ change_watermarks() }} as own
+        where own.model_name = {{ quote_literal(model_name) }}
+            {%- if sources %}
+            and not exists (
+                select 1
+                from {{ change_watermarks() }} as source_model
+                where source_model.model_name in (
+                    {%- for source_model in sources -%}
+                        {{ quote_literal(source_model) }}{{ ', ' if not loop.last }}
+                    {%- endfor -%}
+                )
+                    and source_model.rebuilt_at >= own.changed_since
+            )
+            {%- endif %}
+    ), '-infinity'::timestamptz)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The legacy ids of `verdicts` (an intermediate relation) changed or vanished since `since`. -#}
+{% macro verdicts_changed_since(verdicts, since) -%}
+    select legacy_id from {{ verdicts }} where verdict_changed_at >= {{ since }}
+    union all
+    select legacy_id from {{ vanished_verdicts() }}
+    where model_name = {{ quote_literal(verdicts.identifier) }} and vanished_at >= {{ since }}
+{%- endmacro %}
+
+
+{#-
+    The WHERE clause of an intermediate model's staging CTE that limits it to the rows whose
+    verdict may have changed since its last build: staged since then, or referring through one
+    of `parents` (column -> the parent's intermediate model) to a verdict that changed or
+    vanished since then. Only for a model whose verdict of a row depends on nothing but that
+    staged row, the parents' target rows and seeds: it refuses to compile when the model reads
+    another staging table, or a target entity not declared here.
+-#}
+{% macro verdicts_to_recompute(parents={}) -%}
+    {%- set declared = parents.values() | map(attribute='identifier') | list -%}
+    {%- set staged = [] -%}
+    {%- if execute -%}
+        {%- set seeds = graph.nodes.values() | selectattr('resource_type', 'equalto', 'seed') | map(attribute='name') | list -%}
+        {%- for reference in model.refs -%}
+            {%- set name = reference['name'] if reference is mapping else reference[0] -%}
+            {%- if name.startswith('stg_') -%}
+                {%- do staged.append(name) if name not in staged -%}
+            {%- elif not name.startswith('int_') and name not in seeds
+                and ('int_' ~ name ~ '__validated') not in declared -%}
+                {%- do exceptions.raise_compiler_error(
+                    model.name ~ " reads " ~ name ~ ", but verdicts_to_recompute does not say which"
+                    ~ " column refers to it: declare it, or recompute every verdict (leave the macro out)."
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if staged | length != 1 -%}
+            {%- do exceptions.raise_compiler_error(
+                model.name ~ " reads " ~ (staged | join(', ') or 'no staging model')
+                ~ ": verdicts_to_recompute needs exactly one."
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set since = changes_since(model.name, declared) %}
+    /* verdicts of {{ staged[0] if staged else '' }} */
+    where staged_at >= {{ since }}
+    {%- for column, parent in parents.items() %}
+        or {{ column }} in ({{ verdicts_changed_since(parent, since) }})
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- `verdict_changed_at >= <the target entity's watermark>`, for its intermediate model's rows. -#}
+{% macro verdicts_changed_since_last_load(verdicts) -%}
+    verdict_changed_at >= {{ changes_since(model.name, [verdicts.identifier]) }}
+{%- endmacro %}
+
+
+{#- What an incremental run adds to the compiled SQL is left out of the definition's md5. -#}
+{% macro incremental_only() -%}
+/* incremental { */{{ caller() }}/* } incremental */
+{%- endmacro %}
+
+
+{#- SQL: md5 of this model's definition (compiled SQL and the contents of the seeds it reads). -#}
+{% macro definition_md5() -%}
+    {%- set code = modules.re.sub('/\\* incremental \\{ \\*/.*?/\\* \\} incremental \\*/', '', model.compiled_code or '', flags=modules.re.S) -%}
+    {%- set seeds = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id.startswith('seed.') -%}
+        {%- do seeds.append(graph.nodes[node_id].name) -%}
+    {%- endfor -%}
+    md5({{ quote_literal(local_md5(code)) }}
+    {%- for seed in seeds | sort %}
+        || coalesce((select md5(string_agg(seed_row::text, '|' order by seed_row::text)) from {{ ref(seed) }} as seed_row), '')
+    {%- endfor %})
+{%- endmacro %}
+
+
+{#- Pre-hook of intermediate and target models: a first build or --full-refresh is recorded as
+    a rebuild (the models that read this one then go through all of it); a changed definition
+    voids the watermark. -#}
+{% macro check_change_watermark() -%}
+    {%- if execute %}
+    {%- if not is_incremental() %}
+    insert into {{ change_watermarks() }} as recorded (model_name, rebuilt_at)
+    values ({{ quote_literal(this.identifier) }}, now())
+    on conflict (model_name) do update set changed_since = null, rebuilt_at = excluded.rebuilt_at
+    {%- else %}
+    update {{ change_watermarks() }}
+    set changed_since = null
+    where model_name = {{ quote_literal(this.identifier) }}
+        and definition_md5 is distinct from {{ definition_md5() }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Post-hook of intermediate and target models: everything up to the start of this build's
+    transaction is taken in. A batch of a batched load records nothing. -#}
+{% macro record_change_watermark() -%}
+    {%- if execute and var('cutover_batch', none) is none %}
+    insert into {{ change_watermarks() }} as recorded (model_name, changed_since, definition_md5)
+    values ({{ quote_literal(this.identifier) }}, now(), {{ definition_md5() }})
+    on conflict (model_name) do update
+    set changed_since = excluded.changed_since, definition_md5 = excluded.definition_md5
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+    Incremental strategy `verdicts` of the intermediate models. The computed verdicts (all of
+    them, or those verdicts_to_recompute chose) replace the stored ones that differ, stamped
+    verdict_changed_at; a stored verdict whose legacy row is gone (not computed in a full pass, or no
+    longer staged) is removed and logged in intermediate.vanished_verdicts.
+-#}
+{% macro get_incremental_verdicts_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set computed = arg_dict['temp_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- set compared = columns | reject('in', keys + ['verdict_changed_at']) | list -%}
+    {%- set marked = modules.re.search('/\\* verdicts of (stg_[a-z0-9_]+) \\*/', model.compiled_code or '') -%}
+    {%- set staged = marked.group(1) if marked else none -%}
+    with vanished as (
+        delete from {{ target }} as stored
+        where not exists (
+            select 1
+            from {{ computed }} as computed
+            where {% for key in keys -%}
+                computed.{{ key }} = stored.{{ key }}{{ ' and ' if not loop.last }}
+            {%- endfor %}
+        )
+        {%- if staged %}
+            -- only some verdicts were computed: the others stay unless their row is gone
+            and not exists (
+                select 1 from {{ ref(staged) }} as staged_row
+                where staged_row.legacy_id = stored.legacy_id
+            )
+        {%- endif %}
+        returning stored.legacy_id
+    )
+    insert into {{ vanished_verdicts() }} (model_name, legacy_id, vanished_at)
+    select {{ quote_literal(this.identifier) }}, legacy_id, now()
+    from vanished;
+
+    insert into {{ target }} ({{ columns | join(', ') }})
+    select {{ columns | join(', ') }}
+    from {{ computed }} as computed
+    where not exists (
+        select 1
+        from {{ target }} as stored
+        where {% for key in keys -%}
+            stored.{{ key }} = computed.{{ key }} and {% endfor -%}
+            (
+            {%- for column in compared %}
+            stored.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) is not distinct from (
+            {%- for column in compared %}
+            computed.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    )
+    on conflict ({{ keys | join(', ') }}) do update set
+    {%- for column in columns if column not in keys %}
+        {{ column }} = excluded.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
