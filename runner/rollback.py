@@ -192,4 +192,12 @@ def _restore(store: AuditStore, order: list[str], snapshots: dict, execution_id:
                 "where execution_id = %s and entity = %s",
                 (execution_id, entity),
             )
+        # The restored tables no longer hold what their watermarks say they took in: the next
+        # run compares every verdict with them again (macros/change_tracking.sql).
+        if store.conn.execute("select to_regclass('intermediate.change_watermarks') is not null").fetchone()[
+            0
+        ]:
+            store.conn.execute(
+                "delete from intermediate.change_watermarks where model_name = any(%s)", (list(order),)
+            )
     return counts
