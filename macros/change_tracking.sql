@@ -22,7 +22,7 @@
     - no model it reads changes from was rebuilt from scratch since (first build,
       --full-refresh): a rebuilt table logs no vanished rows, so its readers go through all;
     - no rollback restored the target entity since (runner/rollback.py removes its watermark);
-    - it was not a batched load (var cutover_batch), which records none.
+    - a batched load (var cutover_batch) counts from the start of its first batch.
     Var cutover_full_pass: true ignores every watermark: a full comparison of every layer, as
     the first build did (`cutover run --full-pass`).
 -#}
@@ -46,8 +46,10 @@
             model_name text primary key,
             changed_since timestamptz,
             definition_md5 text,
-            rebuilt_at timestamptz
+            rebuilt_at timestamptz,
+            batches_since timestamptz
         );
+        alter table {{ change_watermarks() }} add column if not exists batches_since timestamptz;
         comment on table {{ change_watermarks() }} is
             'Per model: every change before changed_since has been taken in (macros/change_tracking.sql).';
         create table if not exists {{ vanished_verdicts() }} (
@@ -149,15 +151,16 @@
 {%- endmacro %}
 
 
-{#- What an incremental run adds to the compiled SQL is left out of the definition's md5. -#}
-{% macro incremental_only() -%}
-/* incremental { */{{ caller() }}/* } incremental */
+{#- What only an incremental run or a batch adds to the compiled SQL is left out of the
+    definition's md5. -#}
+{% macro left_out_of_definition() -%}
+/* run-specific { */{{ caller() }}/* } run-specific */
 {%- endmacro %}
 
 
 {#- SQL: md5 of this model's definition (compiled SQL and the contents of the seeds it reads). -#}
 {% macro definition_md5() -%}
-    {%- set code = modules.re.sub('/\\* incremental \\{ \\*/.*?/\\* \\} incremental \\*/', '', model.compiled_code or '', flags=modules.re.S) -%}
+    {%- set code = modules.re.sub('/\\* run-specific \\{ \\*/.*?/\\* \\} run-specific \\*/', '', model.compiled_code or '', flags=modules.re.S) -%}
     {%- set seeds = [] -%}
     {%- for node_id in model.depends_on.nodes if node_id.startswith('seed.') -%}
         {%- do seeds.append(graph.nodes[node_id].name) -%}
@@ -189,13 +192,25 @@
 
 
 {#- Post-hook of intermediate and target models: everything up to the start of this build's
-    transaction is taken in. A batch of a batched load records nothing. -#}
+    transaction is taken in. A batched load (var cutover_batch, legacy id ranges in ascending
+    order, the last one open-ended) has taken in everything up to the start of its first batch:
+    each batch notes that start, the last one makes it the watermark. -#}
 {% macro record_change_watermark() -%}
-    {%- if execute and var('cutover_batch', none) is none %}
+    {%- if execute %}
+    {%- set batch = var('cutover_batch', none) %}
+    {%- if batch is none or (batch['to'] | int) >= 2147483647 %}
     insert into {{ change_watermarks() }} as recorded (model_name, changed_since, definition_md5)
     values ({{ quote_literal(this.identifier) }}, now(), {{ definition_md5() }})
     on conflict (model_name) do update
-    set changed_since = excluded.changed_since, definition_md5 = excluded.definition_md5
+    set changed_since = {{ 'excluded.changed_since' if batch is none else 'coalesce(recorded.batches_since, excluded.changed_since)' }},
+        definition_md5 = excluded.definition_md5,
+        batches_since = null
+    {%- else %}
+    insert into {{ change_watermarks() }} as recorded (model_name, batches_since)
+    values ({{ quote_literal(this.identifier) }}, now())
+    on conflict (model_name) do update
+    set batches_since = coalesce(recorded.batches_since, excluded.batches_since)
+    {%- endif %}
     {%- endif %}
 {%- endmacro %}
 

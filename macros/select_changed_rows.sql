@@ -20,9 +20,9 @@ select
     md5({{ cte }}::text) as row_hash
 from {{ cte }}
 where true
-{{- batch_condition(cte ~ '.legacy_id') }}
+{%- call left_out_of_definition() %}{{ batch_condition(cte ~ '.legacy_id') }}{% endcall %}
 {%- if is_incremental() %}
-    {%- call incremental_only() %}
+    {%- call left_out_of_definition() %}
     and not exists (
         select 1
         from {{ this }} as existing
