@@ -8,7 +8,9 @@
 -- the survivor lists them in merged_legacy_ids.
 with validated as (
     select * from {{ ref('int_discounts__validated') }}
-    where reject_reason is null and merged_into_legacy_id is null
+    where
+        reject_reason is null
+        and merged_into_legacy_id is null
         and {{ verdicts_changed_since_last_load(ref('int_discounts__validated')) }}
 ),
 

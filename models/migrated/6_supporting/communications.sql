@@ -3,7 +3,8 @@
 
 with validated as (
     select * from {{ ref('int_communications__validated') }}
-    where reject_reason is null
+    where
+        reject_reason is null
         and {{ verdicts_changed_since_last_load(ref('int_communications__validated')) }}
 ),
 

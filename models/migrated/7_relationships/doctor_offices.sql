@@ -7,7 +7,9 @@
 -- Duplicate legacy pairs are merged into the first one: one row per (doctor, office).
 with validated as (
     select * from {{ ref('int_doctor_offices__validated') }}
-    where reject_reason is null and merged_into_legacy_id is null
+    where
+        reject_reason is null
+        and merged_into_legacy_id is null
         and {{ verdicts_changed_since_last_load(ref('int_doctor_offices__validated')) }}
 ),
 
