@@ -56,11 +56,9 @@ final as (
         reject_reason,
         merged_into_legacy_id,
         array[]::text[] as dq_issues,
-        case when reject_reason is not null then original_values end as original_values
+        case when reject_reason is not null then original_values end as original_values,
+        now() as verdict_changed_at
     from with_merges
 )
 
-select
-    final.*,
-    now() as verdict_changed_at
-from final
+select * from final

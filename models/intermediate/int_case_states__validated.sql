@@ -68,11 +68,9 @@ final as (
         note,
         reject_reason,
         dq_issues,
-        case when reject_reason is not null then original_values end as original_values
+        case when reject_reason is not null then original_values end as original_values,
+        now() as verdict_changed_at
     from checked
 )
 
-select
-    final.*,
-    now() as verdict_changed_at
-from final
+select * from final

@@ -70,11 +70,9 @@ final as (
         array_remove(array[
             case when cardinality(merged_legacy_ids) > 0 then 'case_duplicate_codes_merged' end
         ], null) as dq_issues,
-        case when reject_reason is not null then original_values end as original_values
+        case when reject_reason is not null then original_values end as original_values,
+        now() as verdict_changed_at
     from with_merged_ids
 )
 
-select
-    final.*,
-    now() as verdict_changed_at
-from final
+select * from final

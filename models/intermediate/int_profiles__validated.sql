@@ -171,15 +171,19 @@ profiles_of_rejected_accounts as (
     where reject_reason is not null and userprofile_legacy_id is not null
 ),
 
-final as (
+every_row as (
     select * from accounts
     union all
     select * from orphan_userprofiles
     union all
     select * from profiles_of_rejected_accounts
+),
+
+final as (
+    select
+        every_row.*,
+        now() as verdict_changed_at
+    from every_row
 )
 
-select
-    final.*,
-    now() as verdict_changed_at
-from final
+select * from final

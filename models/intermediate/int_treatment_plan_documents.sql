@@ -36,14 +36,12 @@ final as (
         to_parse.legacy_id,
         to_parse.data_md5,
         parsed.plan_json as plan,
-        jsonb_typeof(parsed.plan_json) as plan_type
+        jsonb_typeof(parsed.plan_json) as plan_type,
+        now() as verdict_changed_at
     from to_parse
     -- a function in FROM runs once per row, where a select-list call would be copied by the
     -- planner into every later use of plan_json: each document (1 to 20 KB) is parsed once
     cross join lateral util.try_jsonb(to_parse.data) as parsed (plan_json)
 )
 
-select
-    final.*,
-    now() as verdict_changed_at
-from final
+select * from final
