@@ -27,13 +27,23 @@
     the first build did (`cutover run --full-pass`).
 -#}
 
+{#- The two tables of the change tracking, beside the verdicts in schema intermediate. -#}
 {% macro change_watermarks() -%}
-    {{- return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none), identifier='change_watermarks')) -}}
+    {{- return(change_tracking_table('change_watermarks')) -}}
 {%- endmacro %}
 
 
 {% macro vanished_verdicts() -%}
-    {{- return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none), identifier='vanished_verdicts')) -}}
+    {{- return(change_tracking_table('vanished_verdicts')) -}}
+{%- endmacro %}
+
+
+{% macro change_tracking_table(name) -%}
+    {{- return(api.Relation.create(
+        database=target.database,
+        schema=generate_schema_name('intermediate', none),
+        identifier=name,
+    )) -}}
 {%- endmacro %}
 
 
@@ -137,6 +147,8 @@
         {%- endif -%}
     {%- endif -%}
     {%- set since = changes_since(model.name, declared) %}
+    {#- the marker tells strategy `verdicts` (below) that only some verdicts were computed,
+        and of which staging model -#}
     /* verdicts of {{ staged[0] if staged else '' }} */
     where staged_at >= {{ since }}
     {%- for column, parent in parents.items() %}
@@ -228,6 +240,7 @@
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
     {%- set compared = columns | reject('in', keys + ['verdict_changed_at']) | list -%}
+    {#- the marker verdicts_to_recompute leaves in a model that computes only some verdicts -#}
     {%- set marked = modules.re.search('/\\* verdicts of (stg_[a-z0-9_]+) \\*/', model.compiled_code or '') -%}
     {%- set staged = marked.group(1) if marked else none -%}
     with vanished as (

@@ -194,9 +194,8 @@ def _restore(store: AuditStore, order: list[str], snapshots: dict, execution_id:
             )
         # The restored tables no longer hold what their watermarks say they took in: the next
         # run compares every verdict with them again (macros/change_tracking.sql).
-        if store.conn.execute("select to_regclass('intermediate.change_watermarks') is not null").fetchone()[
-            0
-        ]:
+        watermarks = store.conn.execute("select to_regclass('intermediate.change_watermarks')").fetchone()[0]
+        if watermarks is not None:
             store.conn.execute(
                 "delete from intermediate.change_watermarks where model_name = any(%s)", (list(order),)
             )
