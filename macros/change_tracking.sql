@@ -38,6 +38,11 @@
 {%- endmacro %}
 
 
+{% macro seed_loads() -%}
+    {{- return(change_tracking_table('seed_loads')) -}}
+{%- endmacro %}
+
+
 {% macro change_tracking_table(name) -%}
     {{- return(api.Relation.create(
         database=target.database,
@@ -47,12 +52,12 @@
 {%- endmacro %}
 
 
-{#- on-run-start: the two tables of the change tracking. -#}
+{#- on-run-start: the tables of the change tracking. -#}
 {% macro create_change_tracking_tables() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set sql -%}
         create schema if not exists {{ change_watermarks().schema }};
-        create table if not exists {{ change_watermarks() }} (
+        create unlogged table if not exists {{ change_watermarks() }} (
             model_name text primary key,
             changed_since timestamptz,
             definition_md5 text,
@@ -62,7 +67,7 @@
         alter table {{ change_watermarks() }} add column if not exists batches_since timestamptz;
         comment on table {{ change_watermarks() }} is
             'Per model: every change before changed_since has been taken in (macros/change_tracking.sql).';
-        create table if not exists {{ vanished_verdicts() }} (
+        create unlogged table if not exists {{ vanished_verdicts() }} (
             model_name text not null,
             legacy_id bigint not null,
             vanished_at timestamptz not null
@@ -71,6 +76,26 @@
             on {{ vanished_verdicts() }} (model_name, vanished_at);
         comment on table {{ vanished_verdicts() }} is
             'Verdicts removed because their legacy row is gone, for the models that read them.';
+        create unlogged table if not exists {{ seed_loads() }} (
+            seed_name text primary key,
+            checksum text not null,
+            column_types jsonb not null,
+            loaded_at timestamptz not null
+        );
+        create unlogged table if not exists {{ change_tracking_table('executions_on_work_tables') }} (
+            execution_id uuid primary key,
+            began_at timestamptz not null default now()
+        );
+        comment on table {{ change_tracking_table('executions_on_work_tables') }} is
+            'The runner''s executions that began on the present (unlogged) staging and verdict tables (runner/execute.py).';
+        -- Unlogged like the staging and verdict tables whose state they track (dbt_project.yml):
+        -- a crash of the server empties them all at once, and the next run starts afresh.
+        -- (No-ops on tables that are unlogged already; earlier versions created them logged.)
+        alter table {{ change_watermarks() }} set unlogged;
+        alter table {{ vanished_verdicts() }} set unlogged;
+        alter table {{ seed_loads() }} set unlogged;
+        comment on table {{ seed_loads() }} is
+            'Per mapping seed: the file and column types of its last load (macros/record_seed_load.sql).';
     {%- endset -%}
     {%- do run_query(sql) -%}
     {%- do run_query('commit') -%}

@@ -243,20 +243,72 @@ class Executor:
         )
 
     def setup(self, execution: MigrationExecution) -> None:
-        """Foreign tables, helper functions and mapping seeds, once per execution."""
+        """Foreign tables, helper functions and change-tracking tables once per execution; the
+        mapping seeds when one has changed since its last load (or in a full pass)."""
         started = time.perf_counter()
-        for operation in ("setup_legacy_fdw", "create_helper_functions", "create_change_tracking_tables"):
-            result = self.dbt(execution, ["run-operation", operation], f"setting up the target ({operation})")
-            if not result.success:
-                raise CutoverError(f"Setting up the target failed in {operation}: {_failure(result)}")
-        result = self.dbt(execution, ["seed"], "loading the mapping seeds")
+        result = self.dbt(execution, ["run-operation", "prepare_target"], "setting up the target")
         if not result.success:
-            raise CutoverError(f"Loading the mapping seeds failed: {_failure(result)}")
+            raise CutoverError(f"Setting up the target failed: {_failure(result)}")
+        self.store.conn.execute(
+            "insert into intermediate.executions_on_work_tables values (%s) on conflict do nothing",
+            (execution.id,),
+        )
+        if self.vars.get("cutover_full_pass") or not self._seeds_loaded():
+            result = self.dbt(execution, ["seed"], "loading the mapping seeds")
+            if not result.success:
+                raise CutoverError(f"Loading the mapping seeds failed: {_failure(result)}")
+            seeds = "seeds loaded"
+        else:
+            seeds = "seeds unchanged since their last load"
         self.log(
             execution,
             "complete",
-            "foreign tables imported, helper functions and seeds loaded",
+            f"foreign tables imported, helper functions ready, {seeds}",
             seconds=time.perf_counter() - started,
+        )
+
+    def _work_tables_lost(self, execution: MigrationExecution) -> bool:
+        """The staging copies, verdicts and change tracking are unlogged tables, emptied by the
+        crash recovery of the target server (dbt_project.yml). Each execution notes itself in
+        one of them when it starts: if its note is gone, so is the work of its finished phases,
+        which the phases still to come read."""
+        if (
+            self.store.conn.execute(
+                "select to_regclass('intermediate.executions_on_work_tables')"
+            ).fetchone()[0]
+            is None
+        ):
+            return True
+        row = self.store.conn.execute(
+            "select 1 from intermediate.executions_on_work_tables where execution_id = %s", (execution.id,)
+        ).fetchone()
+        return row is None
+
+    def _seeds_loaded(self) -> bool:
+        """Every mapping seed's table exists and was last loaded from the file and with the
+        column types that the project has now (macros/record_seed_load.sql)."""
+        seeds = [
+            node
+            for node in self.project.manifest.nodes.values()
+            if node.resource_type == "seed" and node.package_name == "cutover"
+        ]
+        registry = self.store.conn.execute("select to_regclass('intermediate.seed_loads')").fetchone()[0]
+        if not seeds or registry is None:
+            return False
+        loaded = {
+            name: (checksum, column_types, exists)
+            for name, checksum, column_types, exists in self.store.conn.execute(
+                """
+                select seed_name, checksum, column_types, to_regclass(relation) is not null
+                from intermediate.seed_loads
+                join unnest(%s::text[], %s::text[]) as wanted (name, relation) on wanted.name = seed_name
+                """,
+                ([n.name for n in seeds], [n.relation_name for n in seeds]),
+            ).fetchall()
+        }
+        return all(
+            loaded.get(node.name) == (node.checksum.checksum, dict(node.config.column_types or {}), True)
+            for node in seeds
         )
 
     # --- one execution --------------------------------------------------------------------------
@@ -268,6 +320,14 @@ class Executor:
         done_entities = {e for e, s in self.store.entity_statuses(execution.id).items() if s == "completed"}
         done_phases = {p for p, s in self.store.phase_statuses(execution.id).items() if s == "completed"}
         if options.force:
+            done_entities, done_phases = set(), set()
+        if (done_entities or done_phases) and self._work_tables_lost(execution):
+            message = (
+                "the target server has lost its unlogged staging copies and verdicts (a crash) "
+                "since this execution began: every phase runs again"
+            )
+            self.console.print(f"[yellow]{message[0].upper()}{message[1:]}.[/]")
+            self.log(execution, "progress", message)
             done_entities, done_phases = set(), set()
         if options.full_pass:
             self.base_vars["cutover_full_pass"] = True

@@ -205,11 +205,13 @@ class LocalServer:
                 f"The {self.name} server did not start (see {self.log_file}): {' '.join(tail)}"
             )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Shut the server down: `fast` ends the sessions cleanly; `immediate` is a crash (the
+        next start runs crash recovery, which empties the unlogged tables)."""
         if not self.is_running():
             return
         subprocess.run(
-            [self._bin("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)],
+            [self._bin("pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.data_dir)],
             capture_output=True,
             check=True,
             **_run_as(),

@@ -266,6 +266,50 @@ def test_legacy_server_gone_stops_after_the_retry_limit_and_resumes_later(empty,
     assert unexplained(empty) == 0
 
 
+def test_a_crash_of_the_target_server_empties_the_work_tables_and_the_next_run_derives_them_again(
+    empty, reference, servers
+):
+    """The staging copies, the verdicts and the change tracking are unlogged tables: crash
+    recovery empties them all at once. The next run reads and judges everything afresh and the
+    entities, which are logged, come out exact."""
+    first = cutover("run")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    servers.target.stop(mode="immediate")
+    servers.target.start()
+    work_tables = (
+        "staging.stg_legacy__task",
+        "intermediate.int_tasks__validated",
+        "intermediate.change_watermarks",
+        "intermediate.seed_loads",
+    )
+    assert [query(empty, f"select count(*) from {table}")[0][0] for table in work_tables] == [0, 0, 0, 0]
+    assert fingerprint(empty) == reference
+    again = cutover("run")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert all(query(empty, f"select count(*) from {table}")[0][0] > 0 for table in work_tables)
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def test_a_crash_of_the_target_server_mid_execution_makes_resume_run_every_phase_again(
+    empty, reference, servers
+):
+    """Killed after phase 5, then the target server crashes: the verdicts of phases 1 to 5,
+    which phases 6 and 7 read, are gone. Resume notices and runs every phase again: exact."""
+    killed = cutover("run", CUTOVER_TEST_KILL_AT="phase:5:completed")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    servers.target.stop(mode="immediate")
+    servers.target.start()
+    resumed = cutover("resume")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    noticed = (
+        "select count(*) from cutover_audit.audit_entries where message like 'the target server has lost%%'"
+    )
+    assert query(empty, noticed)[0][0] == 1
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
 def test_no_secret_and_no_patient_name_in_any_artefact(admin, target_super, servers):
     """After every run of this module (killed, retried, failed and completed ones): the
     passwords and the patients' full names appear in no log, report, dbt artefact or audit row."""
