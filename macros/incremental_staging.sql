@@ -69,8 +69,12 @@
     {%- endif -%}
     {%- set legacy = source(model.sources[0][0], model.sources[0][1]) %}
     {%- if is_incremental() %}
-    -- materialized: joined directly, a DELETE reads whole legacy rows (for its row marks)
-    with legacy_ids as materialized (select id from {{ legacy }})
+    -- materialized: joined directly, a DELETE reads whole legacy rows (for its row marks).
+    -- array_agg: postgres_fdw sends the aggregate to the legacy server, which returns the ids
+    -- as one array instead of one row each (dispatch_task at 1.0: 293 ms instead of 622 ms).
+    with legacy_ids as materialized (
+        select unnest(ids) as id from (select array_agg(id) as ids from {{ legacy }}) as legacy_rows
+    )
     delete from {{ this }} as staged
     where not exists (
         select 1 from legacy_ids where legacy_ids.id = staged.legacy_id
