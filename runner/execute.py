@@ -272,12 +272,7 @@ class Executor:
         crash recovery of the target server (dbt_project.yml). Each execution notes itself in
         one of them when it starts: if its note is gone, so is the work of its finished phases,
         which the phases still to come read."""
-        if (
-            self.store.conn.execute(
-                "select to_regclass('intermediate.executions_on_work_tables')"
-            ).fetchone()[0]
-            is None
-        ):
+        if not self._exists("intermediate.executions_on_work_tables"):
             return True
         row = self.store.conn.execute(
             "select 1 from intermediate.executions_on_work_tables where execution_id = %s", (execution.id,)
@@ -292,8 +287,7 @@ class Executor:
             for node in self.project.manifest.nodes.values()
             if node.resource_type == "seed" and node.package_name == "cutover"
         ]
-        registry = self.store.conn.execute("select to_regclass('intermediate.seed_loads')").fetchone()[0]
-        if not seeds or registry is None:
+        if not seeds or not self._exists("intermediate.seed_loads"):
             return False
         loaded = {
             name: (checksum, column_types, exists)
@@ -599,8 +593,11 @@ class Executor:
         that each found a few hundred changed rows cost 29 s of a 171 s delta cutover."""
         return bool(self.store.finished_batches(execution.id, entity)) or self._is_empty(entity)
 
+    def _exists(self, relation: str) -> bool:
+        return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
     def _is_absent(self, entity: str) -> bool:
-        return self.store.conn.execute("select to_regclass(%s)", (f"app.{entity}",)).fetchone()[0] is None
+        return not self._exists(f"app.{entity}")
 
     def _is_empty(self, entity: str) -> bool:
         if self._is_absent(entity):
