@@ -27,7 +27,7 @@
     the first build did (`cutover run --full-pass`).
 -#}
 
-{#- The two tables of the change tracking, beside the verdicts in schema intermediate. -#}
+{#- The tables of the change tracking, beside the verdicts in schema intermediate. -#}
 {% macro change_watermarks() -%}
     {{- return(change_tracking_table('change_watermarks')) -}}
 {%- endmacro %}
@@ -40,6 +40,11 @@
 
 {% macro seed_loads() -%}
     {{- return(change_tracking_table('seed_loads')) -}}
+{%- endmacro %}
+
+
+{% macro executions_on_work_tables() -%}
+    {{- return(change_tracking_table('executions_on_work_tables')) -}}
 {%- endmacro %}
 
 
@@ -82,11 +87,13 @@
             column_types jsonb not null,
             loaded_at timestamptz not null
         );
-        create unlogged table if not exists {{ change_tracking_table('executions_on_work_tables') }} (
+        comment on table {{ seed_loads() }} is
+            'Per mapping seed: the file and column types of its last load (macros/record_seed_load.sql).';
+        create unlogged table if not exists {{ executions_on_work_tables() }} (
             execution_id uuid primary key,
             began_at timestamptz not null default now()
         );
-        comment on table {{ change_tracking_table('executions_on_work_tables') }} is
+        comment on table {{ executions_on_work_tables() }} is
             'The runner''s executions that began on the present (unlogged) staging and verdict tables (runner/execute.py).';
         -- Unlogged like the staging and verdict tables whose state they track (dbt_project.yml):
         -- a crash of the server empties them all at once, and the next run starts afresh.
@@ -94,8 +101,6 @@
         alter table {{ change_watermarks() }} set unlogged;
         alter table {{ vanished_verdicts() }} set unlogged;
         alter table {{ seed_loads() }} set unlogged;
-        comment on table {{ seed_loads() }} is
-            'Per mapping seed: the file and column types of its last load (macros/record_seed_load.sql).';
     {%- endset -%}
     {%- do run_query(sql) -%}
     {%- do run_query('commit') -%}

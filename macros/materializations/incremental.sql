@@ -39,16 +39,16 @@
 
 
 {#- No column added, removed or retyped in a way dbt would act on: dbt's own comparisons
-    (on_schema_change), and without a contract (whose columns dbt never expands) the very same
-    types, so that expand_target_column_types would have nothing to widen either. -#}
-{% macro columns_unchanged(source_columns, target_columns) -%}
+    (on_schema_change), and where dbt would expand the table's columns (no enforced contract)
+    the very same types, so that expand_target_column_types would have nothing to widen. -#}
+{% macro columns_unchanged(source_columns, target_columns, expandable) -%}
     {%- if not target_columns
         or diff_columns(source_columns, target_columns)
         or diff_columns(target_columns, source_columns)
         or diff_column_data_types(source_columns, target_columns) -%}
         {{- return(false) -}}
     {%- endif -%}
-    {%- if config.get('contract') and config.get('contract').enforced -%}
+    {%- if not expandable -%}
         {{- return(true) -}}
     {%- endif -%}
     {%- set types = {} -%}
@@ -103,12 +103,13 @@
   {% else %}
     {% do run_query(get_create_table_as_sql(True, temp_relation, sql)) %}
     {% set relation_for_indexes = temp_relation %}
+    {% set contract_config = config.get('contract') %}
+    {% set expandable = not contract_config or not contract_config.enforced %}
     {% set columns = relation_columns_pair(temp_relation, existing_relation) %}
-    {% if columns_unchanged(columns['source'], columns['target']) %}
+    {% if columns_unchanged(columns['source'], columns['target'], expandable) %}
       {% set dest_columns = columns['source'] %}
     {% else %}
-      {% set contract_config = config.get('contract') %}
-      {% if not contract_config or not contract_config.enforced %}
+      {% if expandable %}
         {% do adapter.expand_target_column_types(
                  from_relation=temp_relation,
                  to_relation=target_relation) %}
