@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 from support import SEED, query
 
@@ -425,6 +426,33 @@ def test_jaws_map_and_unknown_jaws_are_quarantined(seeded_problems):
 def test_invalid_plan_json_is_quarantined_and_valid_plans_are_jsonb(seeded_problems):
     assert migrated(seeded_problems, "treatment_plans", 990001)["plan"] == {"stages": []}
     assert quarantined(seeded_problems, "dispatch_plan", 990002)[0] == "invalid_plan_json"
+
+
+def test_repair_functions_parse_inside_a_parallel_query(seeded_problems):
+    """util.try_jsonb and util.try_date catch errors in an exception block, which a parallel
+    query cannot open: marked parallel safe, they returned NULL for valid input in part of the
+    rows of every table the planner chose to read in parallel (at scale 1.0, 19,000 valid
+    project milestones). Made to plan in parallel here, a table of valid values still parses."""
+    with psycopg.connect(seeded_problems.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            "create table staging.parallel_probe as select n, '{\"n\": ' || n || '}' as doc, "
+            "'2020-01-' || lpad((n % 28 + 1)::text, 2, '0') as day from generate_series(1, 20000) as n"
+        )
+        try:
+            conn.execute("analyze staging.parallel_probe")
+            for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+                conn.execute(f"set {setting} = 0")
+            with conn.transaction(force_rollback=True):
+                conn.execute(
+                    "create temp table probed as select util.try_jsonb(doc) as doc, "
+                    "util.try_date(day, 'YYYY-MM-DD') as day from staging.parallel_probe"
+                )
+                failed = conn.execute(
+                    "select count(*) filter (where doc is null), count(*) filter (where day is null) from probed"
+                ).fetchone()
+        finally:
+            conn.execute("drop table staging.parallel_probe")
+    assert failed == (0, 0)
 
 
 def test_comment_generic_reference_is_split_or_quarantined(seeded_problems):
