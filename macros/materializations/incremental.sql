@@ -11,7 +11,8 @@
     a model's columns, there is nothing to expand or reconcile and the new rows' columns are
     the ones to write. When they differ, dbt's own expand_target_column_types and
     process_schema_changes run exactly as in dbt (on_schema_change fail, sync_all_columns...).
-    Everything else is dbt's.
+    Added: the indexes the config declares and an existing table lacks are created before an
+    incremental build (macros/ensure_indexes.sql). Everything else is dbt's.
 -#}
 {% macro relation_columns_pair(source_relation, target_relation) -%}
     {%- set query -%}
@@ -122,7 +123,8 @@
 
     {% set incremental_predicates = config.get('predicates', none) or config.get('incremental_predicates', none) %}
     {% set strategy_arg_dict = ({'target_relation': target_relation, 'temp_relation': temp_relation, 'unique_key': unique_key, 'dest_columns': dest_columns, 'incremental_predicates': incremental_predicates }) %}
-    {% set build_sql = strategy_sql_macro_func(strategy_arg_dict) %}
+    {#- before the build, so that the statement's status is the build's (rows written) -#}
+    {% set build_sql = ensure_indexes(target_relation) ~ strategy_sql_macro_func(strategy_arg_dict) %}
 
   {% endif %}
 
