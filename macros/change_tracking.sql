@@ -74,13 +74,16 @@
             'Per model: every change before changed_since has been taken in (macros/change_tracking.sql).';
         create unlogged table if not exists {{ vanished_verdicts() }} (
             model_name text not null,
-            legacy_id bigint not null,
+            legacy_id bigint,
             vanished_at timestamptz not null
         );
+        -- the key of a gone row that has no legacy id (stg_legacy__storage_inventory: object key)
+        alter table {{ vanished_verdicts() }} add column if not exists legacy_key text;
+        alter table {{ vanished_verdicts() }} alter column legacy_id drop not null;
         create index if not exists vanished_verdicts_model_name_vanished_at_idx
             on {{ vanished_verdicts() }} (model_name, vanished_at);
         comment on table {{ vanished_verdicts() }} is
-            'Verdicts removed because their legacy row is gone, for the models that read them.';
+            'Verdicts (and incrementally staged rows) removed because their legacy row is gone, for the models that read them.';
         create unlogged table if not exists {{ seed_loads() }} (
             seed_name text primary key,
             checksum text not null,
@@ -135,11 +138,14 @@
 {%- endmacro %}
 
 
-{#- The legacy ids of `verdicts` (an intermediate relation) changed or vanished since `since`. -#}
-{% macro verdicts_changed_since(verdicts, since) -%}
-    select legacy_id from {{ verdicts }} where verdict_changed_at >= {{ since }}
+{#- The keys of `verdicts` changed or vanished since `since`: the legacy ids of an intermediate
+    relation (stamped verdict_changed_at) or the `key` of a staging relation of
+    models/staging/legacy/compared (stamped staged_at; its gone rows logged by that key). -#}
+{% macro verdicts_changed_since(verdicts, since, key='legacy_id') -%}
+    {%- set stamp = 'staged_at' if verdicts.identifier.startswith('stg_') else 'verdict_changed_at' %}
+    select {{ key }} from {{ verdicts }} where {{ stamp }} >= {{ since }}
     union all
-    select legacy_id from {{ vanished_verdicts() }}
+    select {{ 'legacy_id' if key == 'legacy_id' else 'legacy_key' }} from {{ vanished_verdicts() }}
     where model_name = {{ quote_literal(verdicts.identifier) }} and vanished_at >= {{ since }}
 {%- endmacro %}
 
@@ -147,21 +153,31 @@
 {#-
     The WHERE clause of an intermediate model's staging CTE that limits it to the rows whose
     verdict may have changed since its last build: staged since then, or referring through one
-    of `parents` (column -> the parent's intermediate model) to a verdict that changed or
-    vanished since then. Only for a model whose verdict of a row depends on nothing but that
-    staged row, the parents' target rows and seeds: it refuses to compile when the model reads
-    another staging table, or a target entity not declared here.
+    of `parents` to a row that changed or vanished since then. `parents` maps an expression over
+    the staged row to the parent it refers to: a parent's intermediate model (by legacy id), or
+    another staging model of models/staging/legacy/compared, as the relation (by legacy id) or
+    as (relation, key column). Only for a model whose verdict of a row depends on nothing but
+    that staged row, its parents and seeds: it refuses to compile when the model reads a staging
+    table or a target entity not declared here, besides the one it judges.
 -#}
 {% macro verdicts_to_recompute(parents={}) -%}
-    {%- set declared = parents.values() | map(attribute='identifier') | list -%}
+    {%- set references = [] -%}
+    {%- for expression, parent in parents.items() -%}
+        {%- if parent.identifier is defined -%}
+            {%- do references.append((expression, parent, 'legacy_id')) -%}
+        {%- else -%}
+            {%- do references.append((expression, parent[0], parent[1])) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set declared = references | map(attribute=1) | map(attribute='identifier') | unique | list -%}
     {%- set staged = [] -%}
     {%- if execute -%}
         {%- set seeds = graph.nodes.values() | selectattr('resource_type', 'equalto', 'seed') | map(attribute='name') | list -%}
         {%- for reference in model.refs -%}
             {%- set name = reference['name'] if reference is mapping else reference[0] -%}
-            {%- if name.startswith('stg_') -%}
+            {%- if name.startswith('stg_') and name not in declared -%}
                 {%- do staged.append(name) if name not in staged -%}
-            {%- elif not name.startswith('int_') and name not in seeds
+            {%- elif not name.startswith('int_') and not name.startswith('stg_') and name not in seeds
                 and ('int_' ~ name ~ '__validated') not in declared -%}
                 {%- do exceptions.raise_compiler_error(
                     model.name ~ " reads " ~ name ~ ", but verdicts_to_recompute does not say which"
@@ -181,8 +197,8 @@
         and of which staging model -#}
     /* verdicts of {{ staged[0] if staged else '' }} */
     where staged_at >= {{ since }}
-    {%- for column, parent in parents.items() %}
-        or {{ column }} in ({{ verdicts_changed_since(parent, since) }})
+    {%- for expression, relation, key in references %}
+        or {{ expression }} in ({{ verdicts_changed_since(relation, since, key) }})
     {%- endfor %}
 {%- endmacro %}
 
@@ -223,15 +239,24 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of intermediate and target models: a first build or --full-refresh is recorded as
-    a rebuild (the models that read this one then go through all of it); a changed definition
-    voids the watermark. -#}
-{% macro check_change_watermark() -%}
-    {%- if execute %}
-    {%- if not is_incremental() %}
+{#- Pre-hook of the staging models in models/staging/legacy/compared, and part of
+    check_change_watermark: a first build or --full-refresh is recorded as a rebuild, so that the
+    models that read this one go through all of it (it logged no vanished rows). -#}
+{% macro record_rebuild() -%}
+    {%- if execute and not is_incremental() %}
     insert into {{ change_watermarks() }} as recorded (model_name, rebuilt_at)
     values ({{ quote_literal(this.identifier) }}, now())
     on conflict (model_name) do update set changed_since = null, rebuilt_at = excluded.rebuilt_at
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- Pre-hook of intermediate and target models: a first build or --full-refresh is recorded as
+    a rebuild (record_rebuild); a changed definition voids the watermark. -#}
+{% macro check_change_watermark() -%}
+    {%- if execute %}
+    {%- if not is_incremental() %}
+    {{- record_rebuild() }}
     {%- else %}
     update {{ change_watermarks() }}
     set changed_since = null
@@ -271,6 +296,9 @@
     them, or those verdicts_to_recompute chose) replace the stored ones that differ, stamped
     verdict_changed_at; a stored verdict whose legacy row is gone (not computed in a full pass, or no
     longer staged) is removed and logged in intermediate.vanished_verdicts.
+    Also the strategy of the staging models in models/staging/legacy/compared: the legacy table
+    read whole replaces the staged rows that differ, stamped staged_at, and the staged rows whose
+    legacy row is gone are removed and logged the same way.
 -#}
 {% macro get_incremental_verdicts_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
@@ -278,10 +306,21 @@
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {%- set compared = columns | reject('in', keys + ['verdict_changed_at']) | list -%}
+    {#- the stamp of a written row (a verdict's, or a staged row's) is not compared -#}
+    {%- set stamps = columns | select('in', ['verdict_changed_at', 'staged_at']) | list -%}
+    {%- set compared = columns | reject('in', keys + stamps) | list -%}
     {#- the marker verdicts_to_recompute leaves in a model that computes only some verdicts -#}
     {%- set marked = modules.re.search('/\\* verdicts of (stg_[a-z0-9_]+) \\*/', model.compiled_code or '') -%}
     {%- set staged = marked.group(1) if marked else none -%}
+    {#- a row gone is logged by its legacy id, or by its key where it has none (the object store's
+        listing, by object key) -#}
+    {%- set logged_key = 'legacy_id' if 'legacy_id' in keys else keys[0] -%}
+    {%- set logged_column = 'legacy_id' if logged_key == 'legacy_id' else 'legacy_key' -%}
+    {%- if staged %}
+        {#- the staged rows removed since this model's last build, as the staging model logged
+            them (macros/incremental_staging.sql); all of them when it was rebuilt since -#}
+        {%- set since = run_query('select (' ~ changes_since(this.identifier, [staged]) ~ ')::text').columns[0].values()[0] %}
+    {%- endif %}
     with vanished as (
         delete from {{ target }} as stored
         {%- if staged %}
@@ -293,6 +332,13 @@
             select 1 from {{ ref(staged) }} as staged_row
             where staged_row.legacy_id = stored.legacy_id
         )
+        {%- if since != '-infinity' %}
+            and stored.legacy_id in (
+                select legacy_id from {{ vanished_verdicts() }}
+                where model_name = {{ quote_literal(staged) }}
+                    and vanished_at >= {{ quote_literal(since) }}::timestamptz
+            )
+        {%- endif %}
         {%- else %}
         where not exists (
             select 1
@@ -302,10 +348,10 @@
             {%- endfor %}
         )
         {%- endif %}
-        returning stored.legacy_id
+        returning stored.{{ logged_key }}
     )
-    insert into {{ vanished_verdicts() }} (model_name, legacy_id, vanished_at)
-    select {{ quote_literal(this.identifier) }}, legacy_id, now()
+    insert into {{ vanished_verdicts() }} (model_name, {{ logged_column }}, vanished_at)
+    select {{ quote_literal(this.identifier) }}, {{ logged_key }}, now()
     from vanished;
 
     insert into {{ target }} ({{ columns | join(', ') }})
@@ -325,6 +371,10 @@
             computed.{{ column }}{{ ',' if not loop.last }}
             {%- endfor %}
         )
+        {%- for stamp in stamps %}
+            -- a row without its stamp (a table that had no such column before) is written again
+            and stored.{{ stamp }} is not null
+        {%- endfor %}
     )
     on conflict ({{ keys | join(', ') }}) do update set
     {%- for column in columns if column not in keys %}

@@ -4,6 +4,13 @@
 -- quarantined, as is a missing author. Removed comments are migrated and marked removed.
 with comments as (
     select * from {{ ref('stg_legacy__comment') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        "case when lower(trim(content_type)) = 'order' then legacy_object_id end": ref('int_orders__validated'),
+        "case when lower(trim(content_type)) = 'case' then legacy_object_id end": ref('int_cases__validated'),
+        "case when lower(trim(content_type)) = 'task' then legacy_object_id end": ref('int_tasks__validated'),
+        'legacy_author_id': ref('int_profiles__validated'),
+    }) }}
 ),
 
 orders as (
@@ -38,7 +45,7 @@ typed as (
     select
         comments.*,
         lower(trim(comments.content_type)) as object_type,
-        to_jsonb(comments) as original_values
+        to_jsonb(comments) - 'staged_at' as original_values
     from comments
 ),
 

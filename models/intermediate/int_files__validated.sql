@@ -5,6 +5,14 @@
 -- listing: missing_object and size_mismatch are reported.
 with files as (
     select * from {{ ref('stg_legacy__file') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql):
+    -- an uploader account or a stored object that changed or went counts like a parent
+    {{ verdicts_to_recompute({
+        'legacy_order_id': ref('int_orders__validated'),
+        'legacy_case_id': ref('int_cases__validated'),
+        'legacy_uploaded_by_id': ref('stg_legacy__auth_user'),
+        normalize_file_key('path'): (ref('stg_legacy__storage_inventory'), 'object_key'),
+    }) }}
 ),
 
 orders as (
@@ -42,7 +50,7 @@ joined as (
         end as uploaded_by_profile_id,
         storage_inventory.object_key is not null as has_object,
         storage_inventory.size_bytes as object_size_bytes,
-        to_jsonb(files) as original_values
+        to_jsonb(files) - 'staged_at' as original_values
     from files
     left join orders on files.legacy_order_id = orders.legacy_id
     left join cases on files.legacy_case_id = cases.legacy_id

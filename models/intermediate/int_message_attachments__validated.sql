@@ -2,6 +2,10 @@
 -- normalised (normalize_file_key); a negative size becomes NULL (negative_size).
 with attachments as (
     select * from {{ ref('stg_legacy__record_attachment') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_message_id': ref('int_messages__validated'),
+    }) }}
 ),
 
 messages as (
@@ -16,7 +20,7 @@ joined as (
         attachments.*,
         messages.id as message_id,
         {{ normalize_file_key('attachments.path') }} as object_key,
-        to_jsonb(attachments) as original_values
+        to_jsonb(attachments) - 'staged_at' as original_values
     from attachments
     left join messages on attachments.legacy_message_id = messages.legacy_id
 ),

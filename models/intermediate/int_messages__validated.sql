@@ -3,6 +3,12 @@
 -- doctor that does not exist becomes NULL (orphan_doctor).
 with messages as (
     select * from {{ ref('stg_legacy__record') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
+    {{ verdicts_to_recompute({
+        'legacy_patient_id': ref('int_patients__validated'),
+        'legacy_doctor_id': ref('int_doctors__validated'),
+        'legacy_author_id': ref('int_profiles__validated'),
+    }) }}
 ),
 
 patients as (
@@ -37,7 +43,7 @@ joined as (
         doctors.id as doctor_id,
         profiles.id as author_profile_id,
         message_channels.channel as mapped_channel,
-        to_jsonb(messages) as original_values
+        to_jsonb(messages) - 'staged_at' as original_values
     from messages
     left join patients on messages.legacy_patient_id = patients.legacy_id
     left join doctors on messages.legacy_doctor_id = doctors.legacy_id

@@ -33,7 +33,7 @@ joined as (
         userprofiles.updated_at as profile_updated_at,
         util.try_jsonb(nullif(trim(userprofiles.settings), '')) as settings_json,
         {{ normalize_email('users.email') }} as normalized_email,
-        to_jsonb(users)
+        (to_jsonb(users) - 'staged_at')
         || coalesce(jsonb_build_object('userprofile', to_jsonb(userprofiles) - 'staged_at'), '{}')
             as original_values
     from users
