@@ -2,11 +2,6 @@
 -- but does not exist becomes NULL (orphan_recipient); kinds are lower-cased.
 with communications as (
     select * from {{ ref('stg_legacy__communication') }}
-    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
-    {{ verdicts_to_recompute({
-        'legacy_sender_id': ref('int_profiles__validated'),
-        'legacy_recipient_id': ref('int_profiles__validated'),
-    }) }}
 ),
 
 profiles as (
@@ -21,7 +16,7 @@ joined as (
         communications.*,
         senders.id as sender_profile_id,
         recipients.id as recipient_profile_id,
-        to_jsonb(communications) - 'staged_at' as original_values
+        to_jsonb(communications) as original_values
     from communications
     left join profiles as senders on communications.legacy_sender_id = senders.legacy_id
     left join profiles as recipients on communications.legacy_recipient_id = recipients.legacy_id

@@ -3,11 +3,6 @@
 -- (rating_out_of_range): the comment is still worth keeping.
 with feedback as (
     select * from {{ ref('stg_legacy__feedback') }}
-    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
-    {{ verdicts_to_recompute({
-        'legacy_patient_id': ref('int_patients__validated'),
-        'legacy_order_id': ref('int_orders__validated'),
-    }) }}
 ),
 
 patients as (
@@ -29,7 +24,7 @@ joined as (
         feedback.*,
         patients.id as patient_id,
         orders.id as order_id,
-        to_jsonb(feedback) - 'staged_at' as original_values
+        to_jsonb(feedback) as original_values
     from feedback
     left join patients on feedback.legacy_patient_id = patients.legacy_id
     left join orders on feedback.legacy_order_id = orders.legacy_id

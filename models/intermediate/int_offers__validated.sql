@@ -3,11 +3,6 @@
 -- everyone; so does a validity window that ends before it starts.
 with offers as (
     select * from {{ ref('stg_legacy__offer') }}
-    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
-    {{ verdicts_to_recompute({
-        'legacy_doctor_id': ref('int_doctors__validated'),
-        'legacy_order_id': ref('int_orders__validated'),
-    }) }}
 ),
 
 doctors as (
@@ -29,7 +24,7 @@ joined as (
         offers.*,
         doctors.id as doctor_id,
         orders.id as order_id,
-        to_jsonb(offers) - 'staged_at' as original_values
+        to_jsonb(offers) as original_values
     from offers
     left join doctors on offers.legacy_doctor_id = doctors.legacy_id
     left join orders on offers.legacy_order_id = orders.legacy_id

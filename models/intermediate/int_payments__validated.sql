@@ -3,11 +3,6 @@
 -- amounts are rounded to cents and negative ones quarantined.
 with payments as (
     select * from {{ ref('stg_legacy__payment') }}
-    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
-    {{ verdicts_to_recompute({
-        'legacy_order_id': ref('int_orders__validated'),
-        'legacy_payer_id': ref('int_profiles__validated'),
-    }) }}
 ),
 
 orders as (
@@ -45,7 +40,7 @@ joined as (
         payment_statuses.status as mapped_status,
         currencies.currency as mapped_currency,
         {{ round_money('payments.amount') }} as amount_usd,
-        to_jsonb(payments) - 'staged_at' as original_values
+        to_jsonb(payments) as original_values
     from payments
     left join orders on payments.legacy_order_id = orders.legacy_id
     left join profiles on payments.legacy_payer_id = profiles.legacy_id

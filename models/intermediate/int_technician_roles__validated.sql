@@ -1,10 +1,6 @@
 -- Every legacy technician role with its verdict: its account must exist.
 with technician_roles as (
     select * from {{ ref('stg_legacy__technicianrole') }}
-    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql)
-    {{ verdicts_to_recompute({
-        'legacy_user_id': ref('int_profiles__validated'),
-    }) }}
 ),
 
 profiles as (
@@ -18,7 +14,7 @@ joined as (
     select
         technician_roles.*,
         profiles.id as profile_id,
-        to_jsonb(technician_roles) - 'staged_at' as original_values
+        to_jsonb(technician_roles) as original_values
     from technician_roles
     left join profiles on technician_roles.legacy_user_id = profiles.legacy_id
 ),

@@ -581,17 +581,17 @@ def test_compared_staging_writes_only_the_rows_that_differ_and_logs_the_ones_gon
     id, or by object key for the object store's listing), so that the verdicts read from them
     are recomputed for those alone. What is staged equals a full read."""
     comment = query(admin, "select min(id) from dispatch_comment")[0][0]
-    feedback = query(admin, "select max(id) from dispatch_feedback")[0][0]
+    attachment = query(admin, "select max(id) from dispatch_record_attachment")[0][0]
     key = query(admin, "select min(key) from storage_inventory")[0][0]
     query(admin, "update dispatch_comment set body = 'edited after the rehearsal' where id = %s", (comment,))
-    query(admin, "delete from dispatch_feedback where id = %s", (feedback,))
+    query(admin, "delete from dispatch_record_attachment where id = %s", (attachment,))
     query(admin, "delete from storage_inventory where key = %s", (key,))
     models = sorted(
         node.name
         for node in dbt_project.manifest.nodes.values()
         if node.resource_type == "model" and node.fqn[1:4] == ["staging", "legacy", "compared"]
     )
-    assert len(models) == 11
+    assert len(models) == 6
     began = query(seeded_problems, "select now()")[0][0]
     result = dbt_project.invoke(["run", "--select", *models])
     assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
@@ -609,7 +609,7 @@ def test_compared_staging_writes_only_the_rows_that_differ_and_logs_the_ones_gon
         (began,),
     )
     assert sorted(vanished, key=str) == sorted(
-        [("stg_legacy__feedback", feedback, None), ("stg_legacy__storage_inventory", None, key)], key=str
+        [("stg_legacy__record_attachment", attachment, None), ("stg_legacy__storage_inventory", None, key)], key=str
     )
     compared = staged_fingerprints(seeded_problems, models)
     dbt_project.invoke(["run", "--full-refresh", "--select", *models])

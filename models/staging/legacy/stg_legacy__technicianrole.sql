@@ -18,9 +18,4 @@ renamed as (
     from source
 )
 
--- staged_at: when this row was last written, because it is new or differs from the staged
--- one; the verdicts recompute the rows staged since their last build (macros/change_tracking.sql).
-select
-    renamed.*,
-    now() as staged_at
-from renamed
+select * from renamed
