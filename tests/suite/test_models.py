@@ -609,7 +609,8 @@ def test_compared_staging_writes_only_the_rows_that_differ_and_logs_the_ones_gon
         (began,),
     )
     assert sorted(vanished, key=str) == sorted(
-        [("stg_legacy__record_attachment", attachment, None), ("stg_legacy__storage_inventory", None, key)], key=str
+        [("stg_legacy__record_attachment", attachment, None), ("stg_legacy__storage_inventory", None, key)],
+        key=str,
     )
     compared = staged_fingerprints(seeded_problems, models)
     dbt_project.invoke(["run", "--full-refresh", "--select", *models])
