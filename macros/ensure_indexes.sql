@@ -2,10 +2,12 @@
     incremental run writes to it: dbt creates a model's indexes only when it builds the table,
     so an index added to the project later would otherwise reach a rehearsal's target only with
     a --full-refresh. An index counts as present when one on the same columns, in the same
-    order and equally unique, exists. One DO block, sent with the build statement. -#}
+    order and equally unique, exists. One DO block, sent with the build statement.
+    Not during the batches of a first load (var cutover_batch): the runner has dropped the
+    secondary indexes on purpose and rebuilds them after the last batch (runner/deferral.py). -#}
 {% macro ensure_indexes(relation) -%}
     {%- set indexes = config.get('indexes', default=[]) or [] -%}
-    {%- if indexes %}
+    {%- if indexes and var('cutover_batch', none) is none %}
     do $ensure_indexes$
     begin
     {%- for index_dict in indexes %}
