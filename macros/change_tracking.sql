@@ -138,6 +138,16 @@
 {%- endmacro %}
 
 
+{#- The watermark changes_since gives, read now, as a timestamptz literal, or none when it is
+    -infinity (take in everything). A statement that carries the value instead of the expression
+    lets the planner use it: with the expression, `since = '-infinity' or legacy_id in (...)`
+    read every row (tasks at scale 1.0: 0.6 s a scan). -#}
+{% macro changes_since_literal(model_name, sources=[]) -%}
+    {%- set value = run_query('select (' ~ changes_since(model_name, sources) ~ ')::text').columns[0].values()[0] -%}
+    {{- return(none if value == '-infinity' else quote_literal(value) ~ '::timestamptz') -}}
+{%- endmacro %}
+
+
 {#- The keys of `verdicts` changed or vanished since `since`: the legacy ids of an intermediate
     relation (stamped verdict_changed_at) or the `key` of a staging relation of
     models/staging/legacy/compared (stamped staged_at; its gone rows logged by that key). -#}
@@ -319,7 +329,7 @@
     {%- if staged %}
         {#- the staged rows removed since this model's last build, as the staging model logged
             them (macros/incremental_staging.sql); all of them when it was rebuilt since -#}
-        {%- set since = run_query('select (' ~ changes_since(this.identifier, [staged]) ~ ')::text').columns[0].values()[0] %}
+        {%- set since = changes_since_literal(this.identifier, [staged]) %}
     {%- endif %}
     with vanished as (
         delete from {{ target }} as stored
@@ -332,11 +342,10 @@
             select 1 from {{ ref(staged) }} as staged_row
             where staged_row.legacy_id = stored.legacy_id
         )
-        {%- if since != '-infinity' %}
+        {%- if since is not none %}
             and stored.legacy_id in (
                 select legacy_id from {{ vanished_verdicts() }}
-                where model_name = {{ quote_literal(staged) }}
-                    and vanished_at >= {{ quote_literal(since) }}::timestamptz
+                where model_name = {{ quote_literal(staged) }} and vanished_at >= {{ since }}
             )
         {%- endif %}
         {%- else %}

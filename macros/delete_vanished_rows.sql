@@ -22,13 +22,9 @@
 -#}
 {% macro delete_vanished_rows(validated, valid_where='reject_reason is null', tracked=true) -%}
     {%- if execute and is_incremental() %}
-    {#- The watermark is read here, after check_change_watermark (the hook before this one) has
-        voided it for a changed definition, and written into the statement as a constant: with
-        the expression in place, `since = '-infinity' or legacy_id in (...)` made the planner
-        read every target row and every verdict to delete none (tasks at scale 1.0: 0.6 s a
-        scan, twice per build). -#}
-    {%- set since = run_query('select (' ~ changes_since(this.identifier, [validated.identifier]) ~ ')::text').columns[0].values()[0] if tracked else '-infinity' %}
-    {%- set since = quote_literal(since) ~ '::timestamptz' %}
+    {#- read here, after check_change_watermark (the hook before this one) has voided the
+        watermark for a changed definition -#}
+    {%- set since = changes_since_literal(this.identifier, [validated.identifier]) if tracked else none %}
     {%- set vanished -%}
     from {{ this }} as target_row
     where not exists (
@@ -39,7 +35,7 @@
             {{- batch_condition('validated_row.legacy_id') }}
     )
     {{- batch_condition('target_row.legacy_id') }}
-    {%- if since != "'-infinity'::timestamptz" %}
+    {%- if since is not none %}
         and target_row.legacy_id in ({{ verdicts_changed_since(validated, since) }})
     {%- endif %}
     {%- endset %}
