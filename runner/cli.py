@@ -323,6 +323,12 @@ def run_options(func):
             help="Compare every row of every layer, not only those changed since the last "
             "run (a final check before go-live; slower).",
         ),
+        click.option(
+            "--phase-by-phase",
+            is_flag=True,
+            help="Build and validate one phase at a time in a delta too (by default a delta "
+            "builds its phases in one dbt build, then passes their gates in order).",
+        ),
         profile_option,
     ]
     for option in reversed(options):
@@ -355,15 +361,23 @@ def run(
     error_tolerance,
     force,
     full_pass,
+    phase_by_phase,
     profile_name,
 ) -> None:
-    """Run the phased cutover: each phase built, then validated, before the next starts."""
+    """Run the phased cutover: each phase built, then validated, before the next starts.
+
+    A delta (every entity already loaded) builds its phases in one dbt build, ordered by the
+    ref() graph, then passes each phase's gate in order; --phase-by-phase keeps a delta to one
+    phase at a time."""
     from runner.execute import RunOptions
     from runner.orchestrate import Selection, Session
 
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
     options = RunOptions(
-        force=force, validation_level=profile.migration.validation_level, full_pass=full_pass
+        force=force,
+        validation_level=profile.migration.validation_level,
+        full_pass=full_pass,
+        phase_by_phase=phase_by_phase,
     )
     with Session(profile, console) as session:
         execution = session.run(Selection(phases, tuple(entities), with_dependencies), options)
@@ -386,6 +400,7 @@ def resume(
     error_tolerance,
     force,
     full_pass,
+    phase_by_phase,
     profile_name,
 ) -> None:
     """Continue an execution (default: the last one) from where it stopped."""
@@ -400,7 +415,8 @@ def resume(
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
     with Session(profile, console) as session:
         execution = session.resume(
-            execution_id, RunOptions(validation_level=profile.migration.validation_level)
+            execution_id,
+            RunOptions(validation_level=profile.migration.validation_level, phase_by_phase=phase_by_phase),
         )
         _finish(session, execution)
 

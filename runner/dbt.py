@@ -22,6 +22,10 @@ EventCallback = Callable[[object], None]
 QUIET_COMMANDS = frozenset({"build", "run", "test", "seed", "run-operation"})
 
 
+# the statuses of a node that did not do its work
+FAILED = ("error", "fail", "runtime error")
+
+
 @dataclass(frozen=True)
 class NodeResult:
     """What one model, seed or test did in one invocation."""
@@ -42,7 +46,7 @@ class InvocationResult:
     error: str | None = None
 
     def failed(self) -> list[NodeResult]:
-        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+        return [n for n in self.nodes if n.status in FAILED]
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The phased cutover: each phase built, then validated, before the next starts.
+"""The phased cutover: each phase built, then validated, before the next starts; a delta's
+phases are built by one `dbt build` and then validated in phase order (_run_phases_together).
 
 dbt runs in-process on one parsed manifest. Massive entities load in checkpointed batches of
 legacy ids; a resumed execution skips the entities, phases and batches it already finished.
@@ -17,11 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from runner import contracts, deferral
 from runner.audit import AuditStore, now
-from runner.dbt import DbtProject, InvocationResult
+from runner.dbt import FAILED, DbtProject, InvocationResult
 from runner.errors import CutoverError
 from runner.faults import checkpoint
 from runner.model import (
@@ -123,6 +124,22 @@ class RunOptions:
     validation_level: str = "standard"
     # Every layer compares all its rows, ignoring the change watermarks (macros/change_tracking.sql).
     full_pass: bool = False
+    # A delta too builds and validates one phase at a time (see Executor._run_phases_together).
+    phase_by_phase: bool = False
+
+
+@dataclass
+class PhaseWork:
+    """One phase under way: its entity runs and what dbt reported of them so far."""
+
+    phase: MigrationPhase
+    members: list[str]
+    runs: dict[str, EntityRun]
+    task: TaskID
+    written: dict[str, int] = field(default_factory=dict)
+    build_seconds: dict[str, float] = field(default_factory=dict)
+    rows: int = 0
+    clock: float = field(default_factory=time.perf_counter)
 
 
 class Executor:
@@ -350,15 +367,116 @@ class Executor:
             console=self.console,
             disable=not self.profile.monitoring.progress_reporting,
         ) as progress:
+            pending = []
             for phase in execution.phases:
-                members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
                 if phase.phase in done_phases:
                     self.log(
                         execution, "progress", f"phase {phase.phase} already completed: skipped", phase.phase
                     )
-                    continue
-                self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
+                else:
+                    pending.append(phase)
+            if self._builds_together(execution, plan, pending, entities, done_entities, options):
+                self._run_phases_together(execution, plan, graph, pending, entities, options, progress)
+            else:
+                for phase in pending:
+                    members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+                    self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
         return execution
+
+    def _builds_together(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        pending: list[MigrationPhase],
+        entities: list[str],
+        done_entities: set[str],
+        options: RunOptions,
+    ) -> bool:
+        """Whether the pending phases are built by one `dbt build` (see _run_phases_together):
+        a delta, every entity already loaded, none resumed half-way, more than one phase to go."""
+        if options.phase_by_phase or len(pending) < 2:
+            return False
+        todo = [e for e in entities if plan.entities[e].spec.phase in {p.phase for p in pending}]
+        return not any(e in done_entities for e in todo) and not any(
+            plan.entities[e].spec.batched and self._loads_in_batches(execution, e) for e in todo
+        )
+
+    def _begin_phase(
+        self,
+        execution: MigrationExecution,
+        phase: MigrationPhase,
+        members: list[str],
+        done_entities: set[str],
+        progress: Progress,
+    ) -> PhaseWork:
+        execution.current_phase = phase.phase
+        self.store.update_execution(execution)
+        phase.status, phase.started_at = "in_progress", phase.started_at or now()
+        self.store.update_phase(execution.id, phase)
+        self.log(execution, "start", f"phase {phase.phase} {phase.name}", phase.phase)
+        task = progress.add_task(f"phase {phase.phase} {phase.name}", total=len(members), rows="", rate="")
+        todo = [e for e in members if e not in done_entities]
+        progress.update(task, completed=len(members) - len(todo))
+        work = PhaseWork(
+            phase, members, {e: EntityRun(e, phase.phase, "migrating", started_at=now()) for e in todo}, task
+        )
+        for run in work.runs.values():
+            self.store.save_entity_run(execution.id, run)
+            self.log(execution, "start", f"migrating {run.entity}", phase.phase, run.entity)
+        return work
+
+    def _on_node_finished(self, works: list[PhaseWork], progress: Progress) -> Callable:
+        """The dbt event callback that counts each entity's rows into its phase's progress."""
+        by_entity = {entity: work for work in works for entity in work.runs}
+
+        def on_event(event) -> None:
+            if event.info.name != "NodeFinished":
+                return
+            name = event.data.node_info.node_name
+            work = by_entity.get(name)
+            if work is None:
+                return
+            rows = int(dict(event.data.run_result.adapter_response).get("rows_affected", 0) or 0)
+            seconds = float(event.data.run_result.execution_time or 0.0)
+            work.written[name] = work.written.get(name, 0) + rows
+            work.build_seconds[name] = work.build_seconds.get(name, 0.0) + seconds
+            work.rows += rows
+            elapsed = max(time.perf_counter() - work.clock, 1e-6)
+            progress.update(work.task, advance=1, rows=f"{work.rows:,}", rate=f"{work.rows / elapsed:,.0f}")
+            rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 else ""
+            progress.console.print(
+                f"  {name:22} {rows:>10,} rows written in {seconds:6.1f} s  {rate}", highlight=False
+            )
+
+        return on_event
+
+    def _end_phase(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        work: PhaseWork,
+        level: str,
+        tested: InvocationResult | None,
+    ) -> None:
+        phase = work.phase
+        execution.current_phase = phase.phase
+        for entity, run in work.runs.items():
+            run.rows_written = work.written.get(entity, 0)
+            run.build_seconds = work.build_seconds.get(entity)
+            run.ended_at = now()
+        self._validate_phase(execution, plan, graph, phase, work.members, work.runs, level, tested)
+        phase.status, phase.ended_at = "completed", now()
+        self.store.update_phase(execution.id, phase)
+        checkpoint(f"phase:{phase.phase}:completed")
+        self.log(
+            execution,
+            "complete",
+            f"phase {phase.phase} {phase.name} completed",
+            phase.phase,
+            records=phase.records_processed,
+            seconds=(phase.ended_at - phase.started_at).total_seconds(),
+        )
 
     def _run_phase(
         self,
@@ -371,42 +489,9 @@ class Executor:
         options: RunOptions,
         progress: Progress,
     ) -> None:
-        execution.current_phase = phase.phase
-        self.store.update_execution(execution)
-        phase.status, phase.started_at = "in_progress", phase.started_at or now()
-        self.store.update_phase(execution.id, phase)
-        self.log(execution, "start", f"phase {phase.phase} {phase.name}", phase.phase)
-        task = progress.add_task(f"phase {phase.phase} {phase.name}", total=len(members), rows="", rate="")
-        todo = [e for e in members if e not in done_entities]
-        progress.update(task, completed=len(members) - len(todo))
-        runs = {e: EntityRun(e, phase.phase, "migrating", started_at=now()) for e in todo}
-        for run in runs.values():
-            self.store.save_entity_run(execution.id, run)
-            self.log(execution, "start", f"migrating {run.entity}", phase.phase, run.entity)
-
-        written: dict[str, int] = {}
-        build_seconds: dict[str, float] = {}
-        phase_rows = 0
-        started = time.perf_counter()
-
-        def on_event(event) -> None:
-            nonlocal phase_rows
-            if event.info.name != "NodeFinished":
-                return
-            name = event.data.node_info.node_name
-            if name in runs:
-                rows = int(dict(event.data.run_result.adapter_response).get("rows_affected", 0) or 0)
-                seconds = float(event.data.run_result.execution_time or 0.0)
-                written[name] = written.get(name, 0) + rows
-                build_seconds[name] = build_seconds.get(name, 0.0) + seconds
-                phase_rows += rows
-                elapsed = max(time.perf_counter() - started, 1e-6)
-                progress.update(task, advance=1, rows=f"{phase_rows:,}", rate=f"{phase_rows / elapsed:,.0f}")
-                rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 else ""
-                progress.console.print(
-                    f"  {name:22} {rows:>10,} rows written in {seconds:6.1f} s  {rate}", highlight=False
-                )
-
+        work = self._begin_phase(execution, phase, members, done_entities, progress)
+        todo = list(work.runs)
+        on_event = self._on_node_finished([work], progress)
         batched = [e for e in todo if plan.entities[e].spec.batched and self._loads_in_batches(execution, e)]
         plain = [e for e in todo if e not in batched]
         nodes = sorted({n for e in todo for n in graph.support_nodes(e)} | set(plain))
@@ -427,31 +512,89 @@ class Executor:
             models = [n for n in result.nodes if n.resource_type != "test"]
             tests_only_failed = together and models and all(n.status != "error" for n in models)
             if not result.success and not tests_only_failed:
-                self._fail(execution, phase, runs, f"Phase {phase.phase} failed to build: {_failure(result)}")
+                self._fail(
+                    execution, phase, work.runs, f"Phase {phase.phase} failed to build: {_failure(result)}"
+                )
             if together:
                 tested = result
         for entity in batched:
             batches_started = time.perf_counter()
-            written[entity] = self._run_batches(execution, phase, entity, progress)
-            build_seconds[entity] = time.perf_counter() - batches_started
-            progress.update(task, advance=1)
+            work.written[entity] = self._run_batches(execution, phase, entity, progress)
+            work.build_seconds[entity] = time.perf_counter() - batches_started
+            progress.update(work.task, advance=1)
+        self._end_phase(execution, plan, graph, work, options.validation_level, tested)
 
-        for entity, run in runs.items():
-            run.rows_written = written.get(entity, 0)
-            run.build_seconds = build_seconds.get(entity)
-            run.ended_at = now()
-        self._validate_phase(execution, plan, graph, phase, members, runs, options.validation_level, tested)
-        phase.status, phase.ended_at = "completed", now()
-        self.store.update_phase(execution.id, phase)
-        checkpoint(f"phase:{phase.phase}:completed")
-        self.log(
+    def _run_phases_together(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        phases: list[MigrationPhase],
+        entities: list[str],
+        options: RunOptions,
+        progress: Progress,
+    ) -> None:
+        """A delta's phases in one `dbt build`, then each phase's gate in phase order.
+
+        dbt orders the models by their ref() graph, so an entity starts as soon as the entities it
+        reads are built and tested (a failed test skips what reads it), and a phase no longer
+        waits for the slowest model of the one before. One invocation instead of one per phase
+        saves dbt's set-up (flags, node selection, relation cache: 0.7 to 1.5 s each) and lets the
+        two cores work through a phase's long tail (at scale 1.0 a delta took 46 to 56 s
+        instead of 53 to 60 s). What a failed gate no longer stops is the building of the later
+        phases: they stay unvalidated (pending), the next `cutover resume` builds and validates
+        them again, and the execution's before-images cover them (`cutover rollback`).
+        `--phase-by-phase` builds and validates one phase at a time instead."""
+        works = [
+            self._begin_phase(
+                execution,
+                phase,
+                [e for e in entities if plan.entities[e].spec.phase == phase.phase],
+                set(),
+                progress,
+            )
+            for phase in phases
+        ]
+        # a staging model two phases read belongs to the first of them, as in a phase-by-phase run
+        phase_of: dict[str, int] = {}
+        for work in works:
+            for entity in work.runs:
+                for name in [entity, *graph.support_nodes(entity)]:
+                    phase_of.setdefault(f"model.{graph.package}.{name}", work.phase.phase)
+        nodes = sorted({uid.rsplit(".", 1)[1] for uid in phase_of})
+        span = f"phases {phases[0].phase}..{phases[-1].phase}"
+        result = self.dbt(
             execution,
-            "complete",
-            f"phase {phase.phase} {phase.name} completed",
-            phase.phase,
-            records=phase.records_processed,
-            seconds=(phase.ended_at - phase.started_at).total_seconds(),
+            ["build", "--select", *nodes, *self._level_excludes(options.validation_level)],
+            span,
+            self._on_node_finished(works, progress),
         )
+        parts = _split_by_phase(result, phase_of, self.project.manifest, phases[0].phase)
+        for index, work in enumerate(works):
+            part = parts.get(work.phase.phase, InvocationResult(success=result.error is None))
+            unbuilt = [
+                n for n in part.nodes if n.resource_type != "test" and n.status in ("error", "skipped")
+            ]
+            try:
+                if result.error is not None or unbuilt:
+                    failure = _failure(part) if unbuilt else result.error
+                    if unbuilt and not any(n.status == "error" for n in unbuilt):
+                        failure = f"{', '.join(n.name for n in unbuilt[:3])} skipped after a failure upstream"
+                    self._fail(
+                        execution,
+                        work.phase,
+                        work.runs,
+                        f"Phase {work.phase.phase} failed to build: {failure}",
+                    )
+                self._end_phase(execution, plan, graph, work, options.validation_level, part)
+            except StopRun:
+                for later in works[index + 1 :]:
+                    later.phase.status = "pending"
+                    self.store.update_phase(execution.id, later.phase)
+                    for run in later.runs.values():
+                        run.status = "pending"
+                        self.store.save_entity_run(execution.id, run)
+                raise
 
     # --- massive entities: checkpointed batches ---------------------------------------------------
 
@@ -838,6 +981,31 @@ def _vars(values: dict) -> str:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _split_by_phase(
+    result: InvocationResult, phase_of: dict[str, int], manifest, first: int
+) -> dict[int, InvocationResult]:
+    """One build of several phases, told per phase: a model by the phase that owns it, a test
+    by the latest phase among the models it reads (a relationship test belongs to the child's
+    phase, whose gate it guards)."""
+    nodes: dict[int, list] = {}
+    for node in result.nodes:
+        if node.resource_type == "test":
+            test = manifest.nodes.get(node.unique_id)
+            parents = test.depends_on.nodes if test is not None else []
+            phase = max((phase_of[p] for p in parents if p in phase_of), default=first)
+        else:
+            phase = phase_of.get(node.unique_id, first)
+        nodes.setdefault(phase, []).append(node)
+    return {
+        phase: InvocationResult(
+            success=result.error is None and not any(n.status in FAILED for n in part),
+            nodes=part,
+            error=result.error,
+        )
+        for phase, part in nodes.items()
+    }
 
 
 def _failure(result: InvocationResult) -> str:

@@ -219,6 +219,52 @@ def test_rerun_of_a_completed_cutover_changes_no_row(empty_target):
     assert written[0]["rows"] == 0
 
 
+def _phase_statuses(target, execution_id: str) -> dict[int, str]:
+    rows = query(
+        target, "select phase, status from cutover_audit.phases where execution_id = %s", (execution_id,)
+    )
+    return dict(rows)
+
+
+def _invocations(target, execution_id: str) -> list[str]:
+    rows = query(
+        target,
+        "select message from cutover_audit.audit_entries where execution_id = %s "
+        "and message like '%% dbt nodes in %%' order by id",
+        (execution_id,),
+    )
+    return [r[0].split(":")[0] for r in rows]
+
+
+def test_a_delta_builds_its_phases_at_once_and_a_failed_gate_leaves_the_later_ones_to_resume(empty_target):
+    """On a loaded target the phases are one dbt build; each gate is still passed in phase order,
+    and a failed one leaves the phases after it unvalidated for `cutover resume`."""
+    if len(query(empty_target, "select 1 from cutover_audit.phases")) == 0:  # run alone
+        assert invoke("run", "--error-tolerance", "100").exit_code == 0
+    stopped = invoke("run", "--force", "--error-tolerance", "0")
+    assert stopped.exit_code == 1
+    # phase 1 quarantines nothing at this scale; phase 2 is the first over a tolerance of 0%
+    assert "Phase 2 stopped the run: doctors quarantined " in stopped.output, stopped.output
+    with AuditStore(empty_target) as store:
+        execution_id = str(store.execution()["id"])
+    assert _invocations(empty_target, execution_id) == ["phases 1..7"]
+    statuses = {1: "completed", 2: "failed"} | {p: "pending" for p in range(3, 8)}
+    assert _phase_statuses(empty_target, execution_id) == statuses
+
+    resumed = invoke("resume", "--error-tolerance", "100")
+    assert resumed.exit_code == 0, resumed.output
+    assert _phase_statuses(empty_target, execution_id) == {p: "completed" for p in range(1, 8)}
+    assert _invocations(empty_target, execution_id)[1:] == ["phases 2..7", "overall validation"]
+
+    strict = invoke("run", "--phase-by-phase", "--error-tolerance", "100")
+    assert strict.exit_code == 0, strict.output
+    with AuditStore(empty_target) as store:
+        execution_id = str(store.execution()["id"])
+    assert _invocations(empty_target, execution_id) == [f"phase {p}" for p in range(1, 8)] + [
+        "overall validation"
+    ]
+
+
 def _checksums(target, entities) -> dict[str, str]:
     return {
         entity: query(
