@@ -326,8 +326,8 @@ def run_options(func):
         click.option(
             "--phase-by-phase",
             is_flag=True,
-            help="Build and validate one phase at a time in a delta too (by default a delta "
-            "builds its phases in one dbt build, then passes their gates in order).",
+            help="Build and validate one phase at a time (by default consecutive phases that "
+            "load nothing in batches are one dbt build, then pass their gates in order).",
         ),
         profile_option,
     ]
@@ -366,9 +366,9 @@ def run(
 ) -> None:
     """Run the phased cutover: each phase built, then validated, before the next starts.
 
-    A delta (every entity already loaded) builds its phases in one dbt build, ordered by the
-    ref() graph, then passes each phase's gate in order; --phase-by-phase keeps a delta to one
-    phase at a time."""
+    Consecutive phases that load nothing in batches (all of a delta's) are one dbt build,
+    ordered by the ref() graph, then pass their gates in phase order; --phase-by-phase builds
+    one phase at a time."""
     from runner.execute import RunOptions
     from runner.orchestrate import Selection, Session
 

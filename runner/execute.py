@@ -1,5 +1,6 @@
-"""The phased cutover: each phase built, then validated, before the next starts; a delta's
-phases are built by one `dbt build` and then validated in phase order (_run_phases_together).
+"""The phased cutover: each phase built, then validated, before the next starts; consecutive
+phases that load nothing in batches (all of a delta's) are built by one `dbt build`, then
+validated in phase order (_run_phases_together).
 
 dbt runs in-process on one parsed manifest. Massive entities load in checkpointed batches of
 legacy ids; a resumed execution skips the entities, phases and batches it already finished.
@@ -375,15 +376,16 @@ class Executor:
                     )
                 else:
                     pending.append(phase)
-            if self._builds_together(execution, plan, pending, entities, done_entities, options):
-                self._run_phases_together(execution, plan, graph, pending, entities, options, progress)
-            else:
-                for phase in pending:
-                    members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
-                    self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
+            for group in self._phase_groups(execution, plan, pending, entities, done_entities, options):
+                if len(group) > 1:
+                    self._run_phases_together(execution, plan, graph, group, entities, options, progress)
+                    continue
+                phase = group[0]
+                members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+                self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
         return execution
 
-    def _builds_together(
+    def _phase_groups(
         self,
         execution: MigrationExecution,
         plan: ExecutionPlan,
@@ -391,15 +393,26 @@ class Executor:
         entities: list[str],
         done_entities: set[str],
         options: RunOptions,
-    ) -> bool:
-        """Whether the pending phases are built by one `dbt build` (see _run_phases_together):
-        a delta, every entity already loaded, none resumed half-way, more than one phase to go."""
-        if options.phase_by_phase or len(pending) < 2:
-            return False
-        todo = [e for e in entities if plan.entities[e].spec.phase in {p.phase for p in pending}]
-        return not any(e in done_entities for e in todo) and not any(
-            plan.entities[e].spec.batched and self._loads_in_batches(execution, e) for e in todo
-        )
+    ) -> list[list[MigrationPhase]]:
+        """The pending phases in the order they run, consecutive ones grouped when one `dbt build`
+        builds them (see _run_phases_together). A phase runs alone when it loads an entity in
+        batches (a first load of tasks or files) or was left half-way by an earlier attempt;
+        every phase runs alone with --phase-by-phase."""
+        groups: list[list[MigrationPhase]] = []
+        joinable = False
+        for phase in pending:
+            todo = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+            alone = (
+                options.phase_by_phase
+                or any(e in done_entities for e in todo)
+                or any(plan.entities[e].spec.batched and self._loads_in_batches(execution, e) for e in todo)
+            )
+            if joinable and not alone:
+                groups[-1].append(phase)
+            else:
+                groups.append([phase])
+            joinable = not alone
+        return groups
 
     def _begin_phase(
         self,
@@ -534,7 +547,7 @@ class Executor:
         options: RunOptions,
         progress: Progress,
     ) -> None:
-        """A delta's phases in one `dbt build`, then each phase's gate in phase order.
+        """Consecutive phases in one `dbt build`, then each phase's gate in phase order.
 
         dbt orders the models by their ref() graph, so an entity starts as soon as the entities it
         reads are built and tested (a failed test skips what reads it), and a phase no longer
