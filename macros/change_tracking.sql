@@ -169,8 +169,11 @@
     as (relation, key column). Only for a model whose verdict of a row depends on nothing but
     that staged row, its parents and seeds: it refuses to compile when the model reads a staging
     table or a target entity not declared here, besides the one it judges.
+    `together`: a column of the staged row whose rows are judged together (duplicates of an
+    order number): a row is recomputed too when another row of its value, or of the value a
+    changed or gone row had before, was staged or vanished since then.
 -#}
-{% macro verdicts_to_recompute(parents={}) -%}
+{% macro verdicts_to_recompute(parents={}, together=none) -%}
     {%- set references = [] -%}
     {%- for expression, parent in parents.items() -%}
         {%- if parent.identifier is defined -%}
@@ -210,6 +213,24 @@
     {%- for expression, relation, key in references %}
         or {{ expression }} in ({{ verdicts_changed_since(relation, since, key) }})
     {%- endfor %}
+    {%- if together and execute %}
+        {%- set staged_relation = ref(staged[0]) %}
+        or {{ together }} in (
+            select {{ together }} from {{ staged_relation }} where staged_at >= {{ since }}
+            {%- call left_out_of_definition() %}
+            {%- if is_incremental() %}
+            union all
+            select stored.{{ together }} from {{ this }} as stored
+            where stored.legacy_id in (
+                select legacy_id from {{ staged_relation }} where staged_at >= {{ since }}
+                union all
+                select legacy_id from {{ vanished_verdicts() }}
+                where model_name = {{ quote_literal(staged[0]) }} and vanished_at >= {{ since }}
+            )
+            {%- endif %}
+            {%- endcall %}
+        )
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -1,9 +1,27 @@
 -- Every legacy order with its verdict. Status codes go through seed order_statuses (0 and 99
 -- are unknown: quarantined); totals are rounded to cents (negative ones quarantined); a
 -- patient, doctor and office must exist in the target. Duplicate order numbers are kept on
--- both orders and reported on the later ones.
+-- both orders and reported on the later ones (an order without a number is no duplicate).
 with orders as (
     select * from {{ ref('stg_legacy__order') }}
+    -- a delta recomputes only the verdicts that may have changed (macros/change_tracking.sql),
+    -- with every order of a number that a changed or gone order has or had
+    {{ verdicts_to_recompute({
+        'legacy_patient_id': ref('int_patients__validated'),
+        'legacy_doctor_id': ref('int_doctors__validated'),
+        'legacy_office_id': ref('int_offices__validated'),
+    }, together='order_number') }}
+),
+
+-- the rank of each of these orders among all staged orders of its number
+order_number_ranks as (
+    select
+        staged_orders.legacy_id,
+        row_number() over (
+            partition by staged_orders.order_number order by staged_orders.legacy_id
+        ) as order_number_rank
+    from {{ ref('stg_legacy__order') }} as staged_orders
+    where staged_orders.order_number in (select orders.order_number from orders)
 ),
 
 patients as (
@@ -44,11 +62,10 @@ joined as (
         order_statuses.status,
         currencies.currency as mapped_currency,
         {{ round_money('orders.total') }} as total_usd,
-        row_number() over (
-            partition by orders.order_number order by orders.legacy_id
-        ) as order_number_rank,
+        order_number_ranks.order_number_rank,
         to_jsonb(orders) - 'staged_at' as original_values
     from orders
+    left join order_number_ranks on orders.legacy_id = order_number_ranks.legacy_id
     left join patients on orders.legacy_patient_id = patients.legacy_id
     left join doctors on orders.legacy_doctor_id = doctors.legacy_id
     left join offices on orders.legacy_office_id = offices.legacy_id

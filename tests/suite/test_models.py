@@ -696,3 +696,48 @@ def test_deleting_the_survivor_of_duplicates_hands_the_natural_key_to_the_next(
         )
         assert left == [(0,)], entity
     assert all(unexplained == 0 for _, unexplained in reconciliation(seeded_problems).values())
+
+
+def test_duplicate_order_numbers_are_judged_again_when_another_order_of_the_number_changes(
+    seeded_problems, dbt_project, admin
+):
+    """A delta recomputes only the orders that changed, and with them every order of a number a
+    changed or gone order has or had: the later order of a pair is reported as a duplicate, and
+    no longer once the earlier one takes another number or is deleted, though the later one's
+    own legacy row never changes."""
+    first, later = (
+        row[0]
+        for row in query(
+            seeded_problems,
+            "select legacy_id from intermediate.int_orders__validated "
+            "where reject_reason is null and cardinality(dq_issues) = 0 order by legacy_id limit 2",
+        )
+    )
+    number = query(admin, "select order_no from dispatch_order where id = %s", (later,))[0][0]
+
+    def later_is_duplicate() -> bool:
+        rows = query(
+            seeded_problems,
+            "select 'duplicate_order_number' = any(dq_issues) from intermediate.int_orders__validated "
+            "where legacy_id = %s",
+            (later,),
+        )
+        return rows[0][0]
+
+    def first_becomes(statement: str, *params) -> None:
+        query(admin, statement, (*params, first))
+        build(dbt_project, "stg_legacy__order", "int_orders__validated")
+
+    saved = (
+        "update dispatch_order set order_no = %s, modified = now() + %s * interval '1 minute' where id = %s"
+    )
+    first_becomes(saved, number, 1)
+    assert later_is_duplicate()
+    first_becomes(saved, "ORD-ELSEWHERE", 2)
+    assert not later_is_duplicate()
+    first_becomes(saved, number, 3)
+    assert later_is_duplicate()
+    first_becomes("delete from dispatch_order where id = %s")
+    assert not later_is_duplicate()
+    build(dbt_project)
+    assert all(unexplained == 0 for _, unexplained in reconciliation(seeded_problems).values())
