@@ -582,17 +582,25 @@ class Executor:
             span,
             self._on_node_finished(works, progress),
         )
-        parts = _split_by_phase(result, phase_of, self.project.manifest, phases[0].phase)
+        # dbt's error events give a failed node's error too; only one with no failed node stops
+        # the invocation itself (it did not run, a hook failed), and so every phase
+        broken = result.error if not result.failed() else None
+        parts = _split_by_phase(result, broken, phase_of, self.project.manifest, phases[0].phase)
         for index, work in enumerate(works):
-            part = parts.get(work.phase.phase, InvocationResult(success=result.error is None))
-            unbuilt = [
-                n for n in part.nodes if n.resource_type != "test" and n.status in ("error", "skipped")
-            ]
+            part = parts.get(work.phase.phase, InvocationResult(success=broken is None, error=broken))
+            models = [n for n in part.nodes if n.resource_type != "test"]
+            errors = [n for n in models if n.status == "error"]
+            skipped = [n.name for n in models if n.status == "skipped"]
+            tests_failed = any(n.status in FAILED for n in part.nodes if n.resource_type == "test")
             try:
-                if result.error is not None or unbuilt:
-                    failure = _failure(part) if unbuilt else result.error
-                    if unbuilt and not any(n.status == "error" for n in unbuilt):
-                        failure = f"{', '.join(n.name for n in unbuilt[:3])} skipped after a failure upstream"
+                # a failed test is the gate's to report (it names the test); a model in error,
+                # or one skipped for no failed test of this phase, stops the run here
+                if broken is not None or errors or (skipped and not tests_failed):
+                    failure = (
+                        broken
+                        or (_failure(InvocationResult(success=False, nodes=errors)) if errors else None)
+                        or f"{', '.join(skipped[:3])} skipped after a failure upstream"
+                    )
                     self._fail(
                         execution,
                         work.phase,
@@ -997,7 +1005,7 @@ def _short(text: str, limit: int = 300) -> str:
 
 
 def _split_by_phase(
-    result: InvocationResult, phase_of: dict[str, int], manifest, first: int
+    result: InvocationResult, broken: str | None, phase_of: dict[str, int], manifest, first: int
 ) -> dict[int, InvocationResult]:
     """One build of several phases, told per phase: a model by the phase that owns it, a test
     by the latest phase among the models it reads (a relationship test belongs to the child's
@@ -1013,9 +1021,9 @@ def _split_by_phase(
         nodes.setdefault(phase, []).append(node)
     return {
         phase: InvocationResult(
-            success=result.error is None and not any(n.status in FAILED for n in part),
+            success=broken is None and not any(n.status in FAILED for n in part),
             nodes=part,
-            error=result.error,
+            error=broken,
         )
         for phase, part in nodes.items()
     }

@@ -265,6 +265,28 @@ def test_a_delta_builds_its_phases_at_once_and_a_failed_gate_leaves_the_later_on
     ]
 
 
+def test_a_model_in_error_in_a_build_of_several_phases_fails_its_own_phase(empty_target, target_super):
+    """The earlier phases of the build pass their gates and complete; the phase of the model in
+    error fails, naming it; `resume` completes once the cause is gone."""
+    if len(query(empty_target, "select 1 from cutover_audit.phases")) == 0:  # run alone
+        assert invoke("run", "--error-tolerance", "100").exit_code == 0
+    query(target_super, "alter table app.case_states rename column note to note_renamed")
+    try:
+        failed = invoke("run", "--force", "--error-tolerance", "100")
+    finally:
+        query(target_super, "alter table app.case_states rename column note_renamed to note")
+    assert failed.exit_code == 1
+    assert "Phase 7 failed to build: case_states: Database Error" in failed.output, failed.output
+    with AuditStore(empty_target) as store:
+        execution_id = str(store.execution()["id"])
+    assert _phase_statuses(empty_target, execution_id) == {p: "completed" for p in range(1, 7)} | {
+        7: "failed"
+    }
+    resumed = invoke("resume", "--error-tolerance", "100")
+    assert resumed.exit_code == 0, resumed.output
+    assert _phase_statuses(empty_target, execution_id) == {p: "completed" for p in range(1, 8)}
+
+
 def _checksums(target, entities) -> dict[str, str]:
     return {
         entity: query(
