@@ -125,7 +125,7 @@ class RunOptions:
     validation_level: str = "standard"
     # Every layer compares all its rows, ignoring the change watermarks (macros/change_tracking.sql).
     full_pass: bool = False
-    # A delta too builds and validates one phase at a time (see Executor._run_phases_together).
+    # Every phase is built and validated alone (see Executor._run_phases_together).
     phase_by_phase: bool = False
 
 
@@ -381,7 +381,7 @@ class Executor:
                     self._run_phases_together(execution, plan, graph, group, entities, options, progress)
                     continue
                 phase = group[0]
-                members = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+                members = _members(plan, entities, phase)
                 self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
         return execution
 
@@ -401,7 +401,7 @@ class Executor:
         groups: list[list[MigrationPhase]] = []
         joinable = False
         for phase in pending:
-            todo = [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+            todo = _members(plan, entities, phase)
             alone = (
                 options.phase_by_phase
                 or any(e in done_entities for e in todo)
@@ -562,7 +562,7 @@ class Executor:
             self._begin_phase(
                 execution,
                 phase,
-                [e for e in entities if plan.entities[e].spec.phase == phase.phase],
+                _members(plan, entities, phase),
                 set(),
                 progress,
             )
@@ -1002,6 +1002,11 @@ def _vars(values: dict) -> str:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _members(plan: ExecutionPlan, entities: list[str], phase: MigrationPhase) -> list[str]:
+    """The selected entities of a phase."""
+    return [e for e in entities if plan.entities[e].spec.phase == phase.phase]
 
 
 def _split_by_phase(
