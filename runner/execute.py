@@ -35,7 +35,7 @@ from runner.model import (
     ValidationCheck,
     ValidationResult,
 )
-from runner.rollback import downstream, in_dependency_order, take_snapshots
+from runner.rollback import downstream, drop_old_before_images, in_dependency_order, take_snapshots
 from runner.settings import EnvironmentProfile
 
 TRANSIENT = re.compile(
@@ -359,6 +359,14 @@ class Executor:
         self.log(
             execution, "progress", f"before-images recorded for {len(affected)} entities", records=copied
         )
+        for old, tables, rows in drop_old_before_images(self.store, self.settings.keep_before_images):
+            self.log(
+                execution,
+                "progress",
+                f"before-images of execution {old} dropped ({tables} tables): only the "
+                f"{self.settings.keep_before_images} most recent executions keep theirs",
+                records=rows,
+            )
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -6,6 +6,11 @@ or a copy of it in schema cutover_snapshots. Rollback of an entity, a phase or e
 restores those entities and everything downstream of them to exactly that state, in one
 transaction, and refuses where that is impossible: no before-image, already rolled back, or a
 later execution changed the same tables.
+
+The copies are kept for the most recent executions only (setting keep_before_images): each
+execution drops the copies of older ones once it has taken its own, so that rehearsals and
+deltas do not fill the target server with copies of whole tables. A record that an entity was
+empty needs no copy and stays: an execution that loaded empty tables can always be rolled back.
 """
 
 from __future__ import annotations
@@ -101,6 +106,43 @@ def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]
     return copied
 
 
+def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int, int]]:
+    """Drop the before-image copies of all but the `keep` most recent executions that took
+    before-images; returns
+    (execution id, tables dropped, rows they held) for each execution whose copies went."""
+    conn = store.conn
+    rows = conn.execute(
+        """
+        select s.execution_id::text, s.snapshot_table, s.row_count
+        from cutover_audit.snapshots as s
+        join cutover_audit.executions as e on e.id = s.execution_id
+        where s.snapshot_table is not null
+            and s.execution_id not in (
+                select e.id from cutover_audit.executions as e
+                where exists (select from cutover_audit.snapshots as k where k.execution_id = e.id)
+                order by e.started_at desc
+                limit %s
+            )
+        order by e.started_at, s.snapshot_table
+        """,
+        (keep,),
+    ).fetchall()
+    dropped: dict[str, list[int]] = {}
+    for execution_id, table, row_count in rows:
+        exists = conn.execute(
+            "select to_regclass(%s) is not null", (f"{SNAPSHOT_SCHEMA}.{table}",)
+        ).fetchone()[0]
+        if not exists:
+            continue
+        conn.execute(
+            sql.SQL("drop table {}.{}").format(sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(table))
+        )
+        tally = dropped.setdefault(execution_id, [0, 0])
+        tally[0] += 1
+        tally[1] += int(row_count)
+    return [(execution_id, tables, copied) for execution_id, (tables, copied) in dropped.items()]
+
+
 def rollback(
     store: AuditStore, specs: Mapping[str, EntitySpec], execution_id: str, entities: Iterable[str]
 ) -> dict[str, int]:
@@ -118,6 +160,21 @@ def rollback(
         raise CutoverError(
             f"Cannot roll back execution {execution_id}: it recorded no before-image of "
             f"{', '.join(missing[:3])}, so their earlier state is unknown."
+        )
+    gone = sorted(
+        e
+        for e in targets
+        if snapshots[e]["snapshot_table"]
+        and snapshots[e]["restored_at"] is None
+        and store.conn.execute(
+            "select to_regclass(%s) is null", (f"{SNAPSHOT_SCHEMA}.{snapshots[e]['snapshot_table']}",)
+        ).fetchone()[0]
+    )
+    if gone:
+        raise CutoverError(
+            f"Cannot roll back execution {execution_id}: its before-image of {', '.join(gone[:3])} "
+            "was dropped when later executions began (only the most recent executions keep "
+            "theirs: setting keep_before_images)."
         )
     if all(snapshots[e]["restored_at"] is not None for e in targets):
         raise CutoverError(

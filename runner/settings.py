@@ -28,6 +28,7 @@ class MigrationSettings:
     retry_backoff_seconds: float = 1.0
     validation_level: str = "standard"
     error_tolerance: float = 10.0
+    keep_before_images: int = 3  # executions whose before-image copies are kept for rollback
 
 
 @dataclass(frozen=True)
@@ -142,5 +143,10 @@ def _check(settings: MigrationSettings) -> None:
         )
     if settings.batch_size < 1 or settings.max_concurrency < 1 or settings.retry_attempts < 0:
         raise CutoverError("batch_size and max_concurrency must be at least 1, retry_attempts at least 0.")
+    if settings.keep_before_images < 1:
+        raise CutoverError(
+            "keep_before_images must be at least 1: "
+            "an execution needs its own before-images to be rolled back."
+        )
     if not 0 <= settings.error_tolerance <= 100:
         raise CutoverError(f"error_tolerance is a percentage, not {settings.error_tolerance}.")

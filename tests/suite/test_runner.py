@@ -353,3 +353,39 @@ def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_ta
             "select count(*) as n from cutover_audit.audit_entries where action = 'rollback'"
         )
     assert rollbacks[0]["n"] >= 30
+
+
+def test_only_the_most_recent_executions_keep_their_before_image_copies(empty_target, admin):
+    refused = invoke("run", env={"CUTOVER_KEEP_BEFORE_IMAGES": "0"})
+    assert refused.exit_code == 1 and "keep_before_images must be at least 1" in refused.output
+
+    # a change to a leaf entity, so that this execution copies a table that is not empty
+    query(admin, "update dispatch_comment set body = body || '.' where id % 10 = 0")
+    assert invoke("run", env={"CUTOVER_KEEP_BEFORE_IMAGES": "1"}).exit_code == 0
+    with AuditStore(empty_target) as store:
+        newest = str(store.execution()["id"])
+        older = store.rows(
+            "select s.execution_id::text as id, s.snapshot_table from cutover_audit.snapshots as s "
+            "join cutover_audit.executions as e on e.id = s.execution_id "
+            "where s.execution_id <> %s and s.snapshot_table is not null and s.restored_at is null "
+            "order by e.started_at desc",
+            (newest,),
+        )
+        dropped = store.rows(
+            "select message from cutover_audit.audit_entries where execution_id = %s "
+            "and message like 'before-images of execution %% dropped%%'",
+            (newest,),
+        )
+    kept = {
+        r[0]
+        for r in query(
+            empty_target,
+            "select tablename from pg_tables "
+            "where schemaname = 'cutover_snapshots' and tablename <> 'deferred_definitions'",
+        )
+    }
+    assert older and dropped
+    assert kept and all(t.startswith(newest.replace("-", "")[:12]) for t in kept), kept
+    gone = invoke("rollback", "--all", "--execution", older[0]["id"], "--yes")
+    assert gone.exit_code == 1 and "was dropped when later executions began" in gone.output
+    assert invoke("rollback", "--all", "--yes").exit_code == 0  # the newest still can
