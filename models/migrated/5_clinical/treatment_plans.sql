@@ -11,7 +11,8 @@ with validated as (
 documents as (
     select
         legacy_id,
-        plan
+        plan,
+        data_md5
     from {{ ref('int_treatment_plan_documents') }}
 ),
 
@@ -26,9 +27,10 @@ final as (
         validated.approved_at,
         documents.plan,
         validated.created_at,
-        validated.updated_at
+        validated.updated_at,
+        documents.data_md5 as plan_md5
     from validated
     inner join documents on validated.legacy_id = documents.legacy_id
 )
 
-{{ select_changed_rows('final') }}
+{{ select_changed_rows('final', hash_instead={'plan': 'plan_md5'}) }}
