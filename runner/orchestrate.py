@@ -41,7 +41,13 @@ def legacy_counts(tables: set[str]) -> dict[str, int]:
     with psycopg.connect(endpoint.conninfo()) as conn:
         for table in sorted(tables):
             query = sql.SQL("select count(*) from {}").format(sql.Identifier(table))
-            counts[table] = conn.execute(query).fetchone()[0]
+            try:
+                counts[table] = conn.execute(query).fetchone()[0]
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise CutoverError(
+                    f"The legacy role {endpoint.user} may not read legacy table {table} "
+                    f"({exc.diag.message_primary}): grant it SELECT there."
+                ) from exc
     return counts
 
 
