@@ -88,6 +88,7 @@ class NodeGraph:
     package: str = "cutover"
     _cache: dict[str, list[str]] = field(default_factory=dict)
     _owners: dict[str, str] | None = None
+    _legacy_only: dict[str, bool] = field(default_factory=dict)
 
     def _owner(self, unique_id: str) -> str | None:
         """The entity whose model reads this node directly, if any."""
@@ -98,6 +99,23 @@ class NodeGraph:
                 for parent in entity_node.depends_on.nodes if entity_node else []:
                     self._owners.setdefault(parent, entity)
         return self._owners.get(unique_id)
+
+    def reads_only_legacy(self, unique_id: str) -> bool:
+        """A model built from legacy tables and seeds alone, directly or through other such
+        models (a staging copy, the parsed plan documents): no phase builds anything it reads,
+        so it can be built before its own phase."""
+        if unique_id not in self._legacy_only:
+            node = self.manifest.nodes.get(unique_id)
+            self._legacy_only[unique_id] = (
+                node is not None
+                and node.resource_type == "model"
+                and node.name not in self.entities
+                and all(
+                    parent.startswith(("source.", "seed.")) or self.reads_only_legacy(parent)
+                    for parent in node.depends_on.nodes
+                )
+            )
+        return self._legacy_only[unique_id]
 
     def support_nodes(self, entity: str) -> list[str]:
         if entity not in self._cache:
@@ -161,6 +179,8 @@ class Executor:
         self.base_vars: dict = {"cutover_setup": False}
         self.vars = dict(self.base_vars)
         self.batches_done_here: dict[str, int] = {}
+        # models of later phases this process already built with an earlier phase (read ahead)
+        self.built_ahead: set[str] = set()
 
     # --- the trail ----------------------------------------------------------------------------
 
@@ -384,14 +404,43 @@ class Executor:
                     )
                 else:
                     pending.append(phase)
-            for group in self._phase_groups(execution, plan, pending, entities, done_entities, options):
+            groups = self._phase_groups(execution, plan, pending, entities, done_entities, options)
+            for index, group in enumerate(groups):
                 if len(group) > 1:
-                    self._run_phases_together(execution, plan, graph, group, entities, options, progress)
+                    later = [phase for next_group in groups[index + 1 :] for phase in next_group]
+                    ahead = self._read_ahead(plan, graph, later, entities, done_entities)
+                    self._run_phases_together(
+                        execution, plan, graph, group, entities, options, progress, ahead
+                    )
                     continue
                 phase = group[0]
                 members = _members(plan, entities, phase)
                 self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
         return execution
+
+    def _read_ahead(
+        self,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        later: list[MigrationPhase],
+        entities: list[str],
+        done_entities: set[str],
+    ) -> dict[str, int]:
+        """The models of later phases that read legacy alone (graph.reads_only_legacy), each with
+        the first later phase that needs it: a build of several phases builds them too. In a
+        first load the phases are chains (patients, orders, products; the plans' staging,
+        parsing and loading) that leave one of the two cores idle; the legacy reads and the
+        parsing of the plans' documents fill it instead of lengthening phases 3 to 7."""
+        ahead: dict[str, int] = {}
+        for phase in later:
+            for entity in _members(plan, entities, phase):
+                if entity in done_entities:
+                    continue
+                for name in graph.support_nodes(entity):
+                    unique_id = f"model.{graph.package}.{name}"
+                    if graph.reads_only_legacy(unique_id):
+                        ahead.setdefault(unique_id, phase.phase)
+        return ahead
 
     def _phase_groups(
         self,
@@ -515,7 +564,11 @@ class Executor:
         on_event = self._on_node_finished([work], progress)
         batched = [e for e in todo if plan.entities[e].spec.batched and self._loads_in_batches(execution, e)]
         plain = [e for e in todo if e not in batched]
-        nodes = sorted({n for e in todo for n in graph.support_nodes(e)} | set(plain))
+        nodes = sorted(
+            n
+            for n in {n for e in todo for n in graph.support_nodes(e)} | set(plain)
+            if f"model.{graph.package}.{n}" not in self.built_ahead
+        )
         # The usual phase (nothing batched, nothing done before) is built and tested by one
         # `dbt build`: each test runs as soon as its models are built and a failed one stops the
         # models downstream of it; one invocation instead of two saves a second of dbt's
@@ -554,6 +607,7 @@ class Executor:
         entities: list[str],
         options: RunOptions,
         progress: Progress,
+        ahead: dict[str, int] | None = None,
     ) -> None:
         """Consecutive phases in one `dbt build`, then each phase's gate in phase order.
 
@@ -565,7 +619,11 @@ class Executor:
         instead of 53 to 60 s). What a failed gate no longer stops is the building of the later
         phases: they stay unvalidated (pending), the next `cutover resume` builds and validates
         them again, and the execution's before-images cover them (`cutover rollback`).
-        `--phase-by-phase` builds and validates one phase at a time instead."""
+        `--phase-by-phase` builds and validates one phase at a time instead.
+
+        `ahead`: models of later phases built in the same build (see _read_ahead). One that
+        fails, or whose test fails, concerns its own phase, not these: it is left out of
+        built_ahead, so its own phase builds it again and reports the failure."""
         works = [
             self._begin_phase(
                 execution,
@@ -582,8 +640,13 @@ class Executor:
             for entity in work.runs:
                 for name in [entity, *graph.support_nodes(entity)]:
                     phase_of.setdefault(f"model.{graph.package}.{name}", work.phase.phase)
-        nodes = sorted({uid.rsplit(".", 1)[1] for uid in phase_of})
+        ahead = {
+            uid: p for uid, p in (ahead or {}).items() if uid not in phase_of and uid not in self.built_ahead
+        }
+        nodes = sorted(uid.rsplit(".", 1)[1] for uid in [*phase_of, *ahead] if uid not in self.built_ahead)
         span = f"phases {phases[0].phase}..{phases[-1].phase}"
+        if ahead:
+            span += f" with {len(ahead)} legacy reads of phases {min(ahead.values())}..{max(ahead.values())}"
         result = self.dbt(
             execution,
             ["build", "--select", *nodes, *self._level_excludes(options.validation_level)],
@@ -593,7 +656,11 @@ class Executor:
         # dbt's error events give a failed node's error too; only one with no failed node stops
         # the invocation itself (it did not run, a hook failed), and so every phase
         broken = result.error if not result.failed() else None
-        parts = _split_by_phase(result, broken, phase_of, self.project.manifest, phases[0].phase)
+        parts = _split_by_phase(result, broken, phase_of | ahead, self.project.manifest, phases[0].phase)
+        for phase in set(ahead.values()):
+            part = parts.get(phase)
+            if broken is None and part is not None and not part.failed():
+                self.built_ahead |= {n.unique_id for n in part.nodes if n.status == "success"}
         for index, work in enumerate(works):
             part = parts.get(work.phase.phase, InvocationResult(success=broken is None, error=broken))
             models = [n for n in part.nodes if n.resource_type != "test"]

@@ -24,6 +24,7 @@ def reset_target(target_super: Endpoint) -> None:
     again as its DBA would (the migration role can neither drop nor create the trail)."""
     query(
         target_super,
-        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit cascade",
+        "drop schema if exists app, staging, intermediate, quarantine, audit, mapping, cutover_audit, "
+        "cutover_snapshots cascade",
     )
     provision_target(target_super.conninfo(), os.environ["CUTOVER_TARGET_USER"])
