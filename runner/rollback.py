@@ -108,8 +108,8 @@ def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]
 
 def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int, int]]:
     """Drop the before-image copies of all but the `keep` most recent executions that took
-    before-images; returns
-    (execution id, tables dropped, rows they held) for each execution whose copies went."""
+    before-images. Returns (execution id, tables dropped, rows they held) for each execution
+    whose copies went."""
     conn = store.conn
     rows = conn.execute(
         """
