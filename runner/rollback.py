@@ -116,7 +116,7 @@ def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int,
         select s.execution_id::text, s.snapshot_table, s.row_count
         from cutover_audit.snapshots as s
         join cutover_audit.executions as e on e.id = s.execution_id
-        where s.snapshot_table is not null
+        where to_regclass(quote_ident(%s) || '.' || quote_ident(s.snapshot_table)) is not null
             and s.execution_id not in (
                 select e.id from cutover_audit.executions as e
                 where exists (select from cutover_audit.snapshots as k where k.execution_id = e.id)
@@ -125,15 +125,10 @@ def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int,
             )
         order by e.started_at, s.snapshot_table
         """,
-        (keep,),
+        (SNAPSHOT_SCHEMA, keep),
     ).fetchall()
     dropped: dict[str, list[int]] = {}
     for execution_id, table, row_count in rows:
-        exists = conn.execute(
-            "select to_regclass(%s) is not null", (f"{SNAPSHOT_SCHEMA}.{table}",)
-        ).fetchone()[0]
-        if not exists:
-            continue
         conn.execute(
             sql.SQL("drop table {}.{}").format(sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(table))
         )
@@ -152,7 +147,9 @@ def rollback(
     snapshots = {
         row["entity"]: row
         for row in store.rows(
-            "select * from cutover_audit.snapshots where execution_id = %s", (execution_id,)
+            "select *, to_regclass(quote_ident(%s) || '.' || quote_ident(snapshot_table)) is not null "
+            "as copy_kept from cutover_audit.snapshots where execution_id = %s",
+            (SNAPSHOT_SCHEMA, execution_id),
         )
     }
     missing = sorted(targets - set(snapshots))
@@ -166,9 +163,7 @@ def rollback(
         for e in targets
         if snapshots[e]["snapshot_table"]
         and snapshots[e]["restored_at"] is None
-        and store.conn.execute(
-            "select to_regclass(%s) is null", (f"{SNAPSHOT_SCHEMA}.{snapshots[e]['snapshot_table']}",)
-        ).fetchone()[0]
+        and not snapshots[e]["copy_kept"]
     )
     if gone:
         raise CutoverError(
