@@ -304,7 +304,7 @@
     each batch notes that start, the last one makes it the watermark. -#}
 {% macro record_change_watermark() -%}
     {%- if execute %}
-    {%- set batch = var('cutover_batch', none) %}
+    {%- set batch = cutover_batch() %}
     {%- if batch is none or (batch['to'] | int) >= 2147483647 %}
     insert into {{ change_watermarks() }} as recorded (model_name, changed_since, definition_md5)
     values ({{ quote_literal(this.identifier) }}, now(), {{ definition_md5() }})

@@ -7,7 +7,7 @@
     secondary indexes on purpose and rebuilds them after the last batch (runner/deferral.py). -#}
 {% macro ensure_indexes(relation) -%}
     {%- set indexes = config.get('indexes', default=[]) or [] -%}
-    {%- if indexes and var('cutover_batch', none) is none %}
+    {%- if indexes and cutover_batch() is none %}
     do $ensure_indexes$
     begin
     {%- for index_dict in indexes %}

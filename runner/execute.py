@@ -88,7 +88,7 @@ class NodeGraph:
     package: str = "cutover"
     _cache: dict[str, list[str]] = field(default_factory=dict)
     _owners: dict[str, str] | None = None
-    _legacy_only: dict[str, bool] = field(default_factory=dict)
+    _ready: dict[tuple[str, frozenset[str]], bool] = field(default_factory=dict)
 
     def _owner(self, unique_id: str) -> str | None:
         """The entity whose model reads this node directly, if any."""
@@ -100,22 +100,46 @@ class NodeGraph:
                     self._owners.setdefault(parent, entity)
         return self._owners.get(unique_id)
 
-    def reads_only_legacy(self, unique_id: str) -> bool:
-        """A model built from legacy tables and seeds alone, directly or through other such
-        models (a staging copy, the parsed plan documents): no phase builds anything it reads,
-        so it can be built before its own phase."""
-        if unique_id not in self._legacy_only:
+    def reads_only(self, unique_id: str, built: frozenset[str] = frozenset()) -> bool:
+        """A model built from legacy tables, seeds and the `built` entities (of phases already
+        validated) alone, directly or through other such models (a staging copy, the parsed plan
+        documents, the verdicts of a later phase's entity whose parents are all built): nothing
+        still to come reads into it, so it can be built before its own phase."""
+        key = (unique_id, built)
+        if key not in self._ready:
             node = self.manifest.nodes.get(unique_id)
-            self._legacy_only[unique_id] = (
+            self._ready[key] = (
                 node is not None
                 and node.resource_type == "model"
                 and node.name not in self.entities
                 and all(
-                    parent.startswith(("source.", "seed.")) or self.reads_only_legacy(parent)
+                    parent.startswith(("source.", "seed."))
+                    or parent.rsplit(".", 1)[1] in built
+                    or self.reads_only(parent, built)
                     for parent in node.depends_on.nodes
                 )
             )
-        return self._legacy_only[unique_id]
+        return self._ready[key]
+
+    def tests_of(self, models: list[str], built: frozenset[str], pending: set[str]) -> list[str]:
+        """The tests that read these models and otherwise only what is built before them (legacy,
+        seeds, the `built` entities and the models that read only those, apart from the
+        `pending` ones), so that they can run beside them. A test that also reads a model still
+        to come runs when that one is selected (indirect selection `buildable`)."""
+        chosen = set(models)
+        tests = []
+        for unique_id, node in self.manifest.nodes.items():
+            if node.resource_type != "test" or not chosen & set(node.depends_on.nodes):
+                continue
+            if all(
+                parent in chosen
+                or parent.startswith(("source.", "seed."))
+                or parent.rsplit(".", 1)[1] in built
+                or (parent not in pending and self.reads_only(parent, built))
+                for parent in node.depends_on.nodes
+            ):
+                tests.append(unique_id)
+        return sorted(tests)
 
     def support_nodes(self, entity: str) -> list[str]:
         if entity not in self._cache:
@@ -159,6 +183,26 @@ class PhaseWork:
     build_seconds: dict[str, float] = field(default_factory=dict)
     rows: int = 0
     clock: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class BatchedLoad:
+    """A massive entity loading in checkpointed batches: its ranges still to load."""
+
+    entity: str
+    pending: list[tuple[int, int]]
+    first_load: bool
+    task: TaskID
+    rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def next(self) -> tuple[int, int]:
+        return self.pending[0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.pending[0][0]}..{self.pending[0][1]}" if self.pending else "(none left)"
 
 
 class Executor:
@@ -406,16 +450,24 @@ class Executor:
                     pending.append(phase)
             groups = self._phase_groups(execution, plan, pending, entities, done_entities, options)
             for index, group in enumerate(groups):
+                later = [phase for next_group in groups[index + 1 :] for phase in next_group]
                 if len(group) > 1:
-                    later = [phase for next_group in groups[index + 1 :] for phase in next_group]
-                    ahead = self._read_ahead(plan, graph, later, entities, done_entities)
+                    chains = self._read_ahead(plan, graph, later, entities, done_entities)
+                    ahead = {uid: phase for phase, chain in chains for uid in chain}
                     self._run_phases_together(
                         execution, plan, graph, group, entities, options, progress, ahead
                     )
                     continue
                 phase = group[0]
                 members = _members(plan, entities, phase)
-                self._run_phase(execution, plan, graph, phase, members, done_entities, options, progress)
+                # the batches of a first load leave a core idle: the later phases' verdicts that
+                # read only what the phases before this one built are computed beside them
+                earlier = execution.phases[: execution.phases.index(phase)]
+                built = frozenset(e for before in earlier for e in _members(plan, entities, before))
+                chains = self._read_ahead(plan, graph, later, entities, done_entities, built)
+                self._run_phase(
+                    execution, plan, graph, phase, members, done_entities, options, progress, chains
+                )
         return execution
 
     def _read_ahead(
@@ -425,22 +477,34 @@ class Executor:
         later: list[MigrationPhase],
         entities: list[str],
         done_entities: set[str],
-    ) -> dict[str, int]:
-        """The models of later phases that read legacy alone (graph.reads_only_legacy), each with
-        the first later phase that needs it: a build of several phases builds them too. In a
-        first load the phases are chains (patients, orders, products; the plans' staging,
-        parsing and loading) that leave one of the two cores idle; the legacy reads and the
-        parsing of the plans' documents fill it instead of lengthening phases 3 to 7."""
-        ahead: dict[str, int] = {}
+        built: frozenset[str] = frozenset(),
+    ) -> list[tuple[int, list[str]]]:
+        """The models of later phases that read legacy alone, or legacy and the `built`
+        entities (graph.reads_only), not yet built ahead: per later entity, its phase and its
+        models in the order they build. A build of several phases builds them too: in a first
+        load the phases are chains (patients, orders, products; the plans' staging, parsing and
+        loading) that leave one of the two cores idle; the legacy reads and the parsing of the
+        plans' documents fill it instead of lengthening phases 3 to 7. So do the batches of
+        tasks and files (see _run_batches)."""
+        chains: list[tuple[int, list[str]]] = []
+        taken: set[str] = set(self.built_ahead)
         for phase in later:
             for entity in _members(plan, entities, phase):
                 if entity in done_entities:
                     continue
+                chain = []
                 for name in graph.support_nodes(entity):
                     unique_id = f"model.{graph.package}.{name}"
-                    if graph.reads_only_legacy(unique_id):
-                        ahead.setdefault(unique_id, phase.phase)
-        return ahead
+                    if unique_id not in taken and graph.reads_only(unique_id, built):
+                        taken.add(unique_id)
+                        chain.append(unique_id)
+                if chain:
+                    chains.append((phase.phase, chain))
+        chains = _joined(chains, graph.manifest)
+        if built:
+            pending = taken - self.built_ahead
+            chains = [(phase, chain + graph.tests_of(chain, built, pending)) for phase, chain in chains]
+        return chains
 
     def _phase_groups(
         self,
@@ -495,9 +559,12 @@ class Executor:
             self.log(execution, "start", f"migrating {run.entity}", phase.phase, run.entity)
         return work
 
-    def _on_node_finished(self, works: list[PhaseWork], progress: Progress) -> Callable:
-        """The dbt event callback that counts each entity's rows into its phase's progress."""
-        by_entity = {entity: work for work in works for entity in work.runs}
+    def _on_node_finished(
+        self, works: list[PhaseWork], progress: Progress, batched: Iterable[str] = ()
+    ) -> Callable:
+        """The dbt event callback that counts each entity's rows into its phase's progress (not
+        those of the `batched` entities, which their batches count)."""
+        by_entity = {entity: work for work in works for entity in work.runs if entity not in batched}
 
         def on_event(event) -> None:
             if event.info.name != "NodeFinished":
@@ -558,11 +625,14 @@ class Executor:
         done_entities: set[str],
         options: RunOptions,
         progress: Progress,
+        ahead: list[tuple[int, list[str]]] | None = None,
     ) -> None:
+        """One phase alone: its models in one invocation, then its massive entities' batches (with
+        the `ahead` models of later phases beside them), then its gate."""
         work = self._begin_phase(execution, phase, members, done_entities, progress)
         todo = list(work.runs)
-        on_event = self._on_node_finished([work], progress)
         batched = [e for e in todo if plan.entities[e].spec.batched and self._loads_in_batches(execution, e)]
+        on_event = self._on_node_finished([work], progress, batched)
         plain = [e for e in todo if e not in batched]
         nodes = sorted(
             n
@@ -575,13 +645,25 @@ class Executor:
         # per-invocation set-up per phase. Batches and resumed phases build, then test.
         together = not batched and set(todo) == set(members)
         tested = None
+        # A massive entity's absent table is created empty with the phase's other models (an empty
+        # batch), so that its secondary indexes and foreign keys are deferred before its first
+        # batch: a first batch that created the table maintained them row by row (tasks 5.8 s
+        # against 2.5 s for the next), and two that created theirs, each adding foreign keys to
+        # orders, could only commit one after the other.
+        creating = [e for e in batched if self._is_absent(e)]
+        nodes += creating
         if nodes:
             command = (
                 ["build", "--select", *nodes, *self._level_excludes(options.validation_level)]
                 if together
                 else ["run", "--select", *nodes]
             )
-            result = self.dbt(execution, command, f"phase {phase.phase}", on_event, phase.phase)
+            empty = {entity: {"from": 1, "to": 0} for entity in creating}
+            self.vars = {**self.base_vars, "cutover_batch": empty} if creating else self.vars
+            try:
+                result = self.dbt(execution, command, f"phase {phase.phase}", on_event, phase.phase)
+            finally:
+                self.vars = dict(self.base_vars)
             # in a build, failed tests alone are the gate's to report; a model in error is not
             models = [n for n in result.nodes if n.resource_type != "test"]
             tests_only_failed = together and models and all(n.status != "error" for n in models)
@@ -591,11 +673,12 @@ class Executor:
                 )
             if together:
                 tested = result
-        for entity in batched:
-            batches_started = time.perf_counter()
-            work.written[entity] = self._run_batches(execution, phase, entity, progress)
-            work.build_seconds[entity] = time.perf_counter() - batches_started
-            progress.update(work.task, advance=1)
+        if batched:
+            loads = self._run_batches(execution, phase, batched, progress, ahead or [], options)
+            for entity, load in loads.items():
+                work.written[entity] = load.rows
+                work.build_seconds[entity] = load.seconds
+                progress.update(work.task, advance=1)
         self._end_phase(execution, plan, graph, work, options.validation_level, tested)
 
     def _run_phases_together(
@@ -657,10 +740,8 @@ class Executor:
         # the invocation itself (it did not run, a hook failed), and so every phase
         broken = result.error if not result.failed() else None
         parts = _split_by_phase(result, broken, phase_of | ahead, self.project.manifest, phases[0].phase)
-        for phase in set(ahead.values()):
-            part = parts.get(phase)
-            if broken is None and part is not None and not part.failed():
-                self.built_ahead |= {n.unique_id for n in part.nodes if n.status == "success"}
+        if broken is None:
+            self._take_ahead(parts, ahead)
         for index, work in enumerate(works):
             part = parts.get(work.phase.phase, InvocationResult(success=broken is None, error=broken))
             models = [n for n in part.nodes if n.resource_type != "test"]
@@ -692,6 +773,14 @@ class Executor:
                         self.store.save_entity_run(execution.id, run)
                 raise
 
+    def _take_ahead(self, parts: dict[int, InvocationResult], ahead: dict[str, int]) -> None:
+        """The models of later phases built ahead (see _read_ahead) that their phases need not build
+        again: all of a phase's, or none when one of them, or one of their tests, failed."""
+        for phase in set(ahead.values()):
+            part = parts.get(phase)
+            if part is not None and not part.failed():
+                self.built_ahead |= {n.unique_id for n in part.nodes if n.status == "success"}
+
     # --- massive entities: checkpointed batches ---------------------------------------------------
 
     def batch_ranges(self, entity: str, staged: str) -> list[tuple[int, int]]:
@@ -710,120 +799,174 @@ class Executor:
         return ranges
 
     def _run_batches(
-        self, execution: MigrationExecution, phase: MigrationPhase, entity: str, progress: Progress
-    ) -> int:
-        staged = self._staged_model(entity)
-        ranges = self.batch_ranges(entity, staged)
-        finished = self.store.finished_batches(execution.id, entity)
-        task = progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate="")
-        total = sum(finished.values())
-        progress.update(task, completed=sum(1 for r in ranges if r[0] in finished), rows=f"{total:,}")
-        if finished:
-            self.log(
-                execution,
-                "progress",
-                f"{entity}: {len(finished)} batches already done, skipped",
-                phase.phase,
-                entity,
-                records=total,
+        self,
+        execution: MigrationExecution,
+        phase: MigrationPhase,
+        entities: list[str],
+        progress: Progress,
+        ahead: list[tuple[int, list[str]]],
+        options: RunOptions,
+    ) -> dict[str, BatchedLoad]:
+        """The checkpointed batches of a phase's massive entities, side by side: each dbt
+        invocation (a round) loads the next batch of each entity that has one left (var
+        cutover_batch maps each model to its range), so the batches of files run beside those of
+        tasks on the other core instead of after them, and a round costs dbt's set-up once for
+        both. The `ahead` models of later phases (_read_ahead), with their tests, are shared out
+        among the rounds, the last rounds first (tasks alone is a single thread); one that fails
+        is left to its own phase to build again and report."""
+        loads = []
+        for entity in entities:
+            ranges = self.batch_ranges(entity, self._staged_model(entity))
+            finished = self.store.finished_batches(execution.id, entity)
+            load = BatchedLoad(
+                entity=entity,
+                pending=[r for r in ranges if r[0] not in finished],
+                first_load=not finished and self._is_empty(entity),
+                task=progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
+                rows=sum(finished.values()),
             )
+            progress.update(load.task, completed=len(ranges) - len(load.pending), rows=f"{load.rows:,}")
+            if finished:
+                self.log(
+                    execution,
+                    "progress",
+                    f"{entity}: {len(finished)} batches already done, skipped",
+                    phase.phase,
+                    entity,
+                    records=load.rows,
+                )
+            loads.append(load)
+        rounds: list[dict[str, int]] = [{} for _ in range(max(len(load.pending) for load in loads))]
+        for index, (later, chain) in enumerate(ahead if rounds else []):
+            rounds[len(rounds) - 1 - index % len(rounds)].update(dict.fromkeys(chain, later))
         # A first load (the table absent or empty, no batch done) defers the secondary indexes and
         # foreign keys once the first batch has created the table; a resumed one finds them
         # recorded as deferred and rebuilds them after its last batch (runner/deferral.py).
         conn = self.store.conn
-        first_load = not finished and self._is_empty(entity)
         try:
-            total = self._batch_loop(
-                execution, phase, entity, ranges, finished, first_load, (progress, task), total
-            )
+            self._batch_rounds(execution, phase, loads, progress, rounds, options)
         except BaseException:
             # the server may be gone too: then resume (or rollback) rebuilds them
-            with contextlib.suppress(Exception):
-                deferral.restore(conn, entity)
+            for load in loads:
+                with contextlib.suppress(Exception):
+                    deferral.restore(conn, load.entity)
             raise
-        rebuild_started = time.perf_counter()
-        restored = deferral.restore(conn, entity)
-        if restored:
-            self.log(
-                execution,
-                "progress",
-                f"{entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
-                phase.phase,
-                entity,
-                seconds=time.perf_counter() - rebuild_started,
-            )
-        return total
+        for load in loads:
+            rebuild_started = time.perf_counter()
+            restored = deferral.restore(conn, load.entity)
+            if restored:
+                seconds = time.perf_counter() - rebuild_started
+                load.seconds += seconds
+                self.log(
+                    execution,
+                    "progress",
+                    f"{load.entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
+                    phase.phase,
+                    load.entity,
+                    seconds=seconds,
+                )
+        return {load.entity: load for load in loads}
 
-    def _batch_loop(
+    def _batch_rounds(
         self,
         execution: MigrationExecution,
         phase: MigrationPhase,
-        entity: str,
-        ranges: list[tuple[int, int]],
-        finished: dict[int, int],
-        first_load: bool,
-        bar: tuple[Progress, object],
-        total: int,
-    ) -> int:
-        progress, task = bar
+        loads: list[BatchedLoad],
+        progress: Progress,
+        rounds: list[dict[str, int]],
+        options: RunOptions,
+    ) -> None:
         conn = self.store.conn
         started = time.perf_counter()
-        for batch_from, batch_to in ranges:
-            if batch_from in finished:
-                continue
-            if first_load and not deferral.is_deferred(conn, entity) and not self._is_absent(entity):
-                count = deferral.defer(conn, entity)
-                self.log(
-                    execution,
-                    "progress",
-                    f"{entity}: first load, {count} indexes and foreign keys deferred to the end",
-                    phase.phase,
-                    entity,
-                )
-                first_load = False
-            if self.batch_failure_due(entity):
-                raise InjectedFailure(f"Injected failure before a batch of {entity} (test hook).")
-            batch_started = time.perf_counter()
-            self.vars = {**self.base_vars, "cutover_batch": {"from": batch_from, "to": batch_to}}
+        for ahead in rounds:
+            batches = [load for load in loads if load.pending]
+            for load in batches:
+                created = load.first_load and not self._is_absent(load.entity)
+                if created and not deferral.is_deferred(conn, load.entity):
+                    count = deferral.defer(conn, load.entity)
+                    self.log(
+                        execution,
+                        "progress",
+                        f"{load.entity}: first load, {count} indexes and foreign keys deferred to the end",
+                        phase.phase,
+                        load.entity,
+                    )
+                    load.first_load = False
+                if self.batch_failure_due(load.entity):
+                    raise InjectedFailure(f"Injected failure before a batch of {load.entity} (test hook).")
+            what = ", ".join(f"{load.entity} batch {load.label}" for load in batches)
+            if ahead:
+                what += f" with {len(ahead)} models of phases {min(ahead.values())}..{max(ahead.values())}"
+            round_started = time.perf_counter()
+            ranges = {load.entity: {"from": load.next[0], "to": load.next[1]} for load in batches}
+            self.vars = {**self.base_vars, "cutover_batch": ranges}
+            selected = [load.entity for load in batches]
+            selected += [uid.rsplit(".", 1)[1] for uid in ahead]
             try:
                 result = self.dbt(
                     execution,
-                    ["run", "--select", entity],
-                    f"{entity} batch {batch_from}..{batch_to}",
+                    # tests of the ahead models only: those of tasks wait for the last batch
+                    [
+                        "build",
+                        "--select",
+                        *selected,
+                        "--indirect-selection",
+                        "empty",
+                        *self._level_excludes(options.validation_level),
+                    ],
+                    what,
                     phase=phase.phase,
-                    entity=entity,
+                    entity=batches[0].entity if len(batches) == 1 else None,
                 )
             finally:
                 self.vars = dict(self.base_vars)
-            if not result.success:
-                raise CutoverError(f"Batch {batch_from}..{batch_to} of {entity} failed: {_failure(result)}")
-            rows = sum(int(n.rows_affected or 0) for n in result.nodes if n.name == entity)
-            seconds = time.perf_counter() - batch_started
-            self.store.record_batch(execution.id, entity, batch_from, batch_to, rows, seconds)
-            self.batches_done_here[entity] = self.batches_done_here.get(entity, 0) + 1
-            checkpoint(f"batch:{entity}:{self.batches_done_here[entity]}")
-            total += rows
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            progress.update(task, advance=1, rows=f"{total:,}", rate=f"{total / elapsed:,.0f}")
-            self.log(
-                execution,
-                "progress",
-                f"{entity}: batch {batch_from}..{batch_to} done",
-                phase.phase,
-                entity,
-                records=rows,
-                seconds=seconds,
-            )
-            if seconds > self.profile.monitoring.alerting.slow_query_threshold:
+            broken = result.error if not result.failed() else None
+            if broken is not None:
+                raise CutoverError(f"{what[0].upper()}{what[1:]} failed: {broken}")
+            if ahead:
+                owners = {f"model.cutover.{load.entity}": phase.phase for load in batches} | ahead
+                parts = _split_by_phase(result, None, owners, self.project.manifest, phase.phase)
+                self._take_ahead(parts, ahead)
+            seconds = time.perf_counter() - round_started
+            # the batches that succeeded are recorded before a failed one stops the run
+            nodes = {n.name: n for n in result.nodes}
+            done = [load for load in batches if getattr(nodes.get(load.entity), "status", None) == "success"]
+            for load in done:
+                batch_from, batch_to = load.pending.pop(0)
+                rows = int(nodes[load.entity].rows_affected or 0)
+                self.store.record_batch(execution.id, load.entity, batch_from, batch_to, rows, seconds)
+                load.rows += rows
+                load.seconds += seconds
+                self.batches_done_here[load.entity] = self.batches_done_here.get(load.entity, 0) + 1
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                rate = f"{load.rows / elapsed:,.0f}"
+                progress.update(load.task, advance=1, rows=f"{load.rows:,}", rate=rate)
                 self.log(
                     execution,
                     "progress",
-                    f"{entity}: slow batch ({seconds:.0f} s)",
+                    f"{load.entity}: batch {batch_from}..{batch_to} done",
                     phase.phase,
-                    entity,
-                    alert="slow_query",
+                    load.entity,
+                    records=rows,
+                    seconds=seconds,
                 )
-        return total
+                if seconds > self.profile.monitoring.alerting.slow_query_threshold:
+                    self.log(
+                        execution,
+                        "progress",
+                        f"{load.entity}: slow batch ({seconds:.0f} s)",
+                        phase.phase,
+                        load.entity,
+                        alert="slow_query",
+                    )
+            for load in done:
+                checkpoint(f"batch:{load.entity}:{self.batches_done_here[load.entity]}")
+            failed = [load for load in batches if load not in done]
+            if failed:
+                load = failed[0]
+                batch_nodes = [n for n in result.nodes if n.name == load.entity]
+                error = _failure(InvocationResult(success=False, nodes=batch_nodes))
+                raise CutoverError(f"Batch {load.label} of {load.entity} failed: {error}")
 
     def _loads_in_batches(self, execution: MigrationExecution, entity: str) -> bool:
         """Checkpointed batches are for the first load of a massive entity (its table absent or
@@ -1082,6 +1225,30 @@ def _short(text: str, limit: int = 300) -> str:
 def _members(plan: ExecutionPlan, entities: list[str], phase: MigrationPhase) -> list[str]:
     """The selected entities of a phase."""
     return [e for e in entities if plan.entities[e].spec.phase == phase.phase]
+
+
+def _joined(chains: list[tuple[int, list[str]]], manifest) -> list[tuple[int, list[str]]]:
+    """The chains of models built ahead, joined where a model of one reads a model of another
+    (a staging copy that two later entities read goes to the chain of the first), so that the
+    batch rounds, which share the chains out, never build a reader before what it reads."""
+    owner = {uid: index for index, (_, chain) in enumerate(chains) for uid in chain}
+    root = list(range(len(chains)))
+
+    def find(index: int) -> int:
+        while root[index] != index:
+            index = root[index]
+        return index
+
+    for index, (_, chain) in enumerate(chains):
+        for uid in chain:
+            for parent in manifest.nodes[uid].depends_on.nodes:
+                if parent in owner:
+                    root[find(owner[parent])] = find(index)
+    groups: dict[int, tuple[int, list[str]]] = {}
+    for index, (phase, chain) in enumerate(chains):
+        first, models = groups.get(find(index), (phase, []))
+        groups[find(index)] = (min(first, phase), models + chain)
+    return list(groups.values())  # in the order of each group's first chain
 
 
 def _split_by_phase(

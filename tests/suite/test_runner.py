@@ -70,6 +70,9 @@ def test_a_failed_read_ahead_of_legacy_is_reported_by_its_own_phase(
 
 
 def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(empty_target):
+    """The batches of tasks and files load side by side, one dbt invocation per round, with the
+    verdicts of later phases that read only phases 1 and 2; a run stopped before the third batch
+    of tasks resumes there, redoing no batch of either."""
     failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:2"})
     assert failed.exit_code == 1, failed.output
     assert "Injected failure before a batch of tasks" in failed.output
@@ -96,8 +99,23 @@ def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(e
             "and message like 'tasks: 2 batches already done%%'",
             (eid,),
         )
+        rounds = store.rows(
+            "select message from cutover_audit.audit_entries where execution_id = %s "
+            "and message like 'files batch %%, tasks batch %%: %% dbt nodes in %%' order by id",
+            (eid,),
+        )
+        files = store.rows(
+            "select batch_from, count(*) as times from cutover_audit.batch_checkpoints "
+            "where execution_id = %s and entity = 'files' group by 1",
+            (eid,),
+        )
     assert len(batches) == 4 and all(b["times"] == 1 for b in batches)
     assert skipped
+    assert len(files) >= 2 and all(b["times"] == 1 for b in files)
+    # a round loads a batch of each: two before the stop, the rest after it, and the later
+    # phases' verdicts went with them
+    assert len(rounds) == min(len(files), len(batches)), rounds
+    assert all(" models of phases " in r["message"] for r in rounds), rounds
     unexplained = query(empty_target, "select sum(abs(unexplained_rows)) from audit.reconciliation")[0][0]
     assert unexplained == 0
 
