@@ -330,6 +330,41 @@ def test_every_entity_reconciles_exactly(seeded_problems):
     assert all(legacy > 0 and unexplained == 0 for legacy, unexplained in counts.values())
 
 
+def test_staging_and_verdict_tables_hold_the_constraints_their_yml_declares(seeded_problems, dbt_project):
+    """NOT NULL and unique on legacy_id are part of each staging and verdict table (not tests
+    after the build): a row that breaks one fails the build that writes it."""
+    declared = {
+        (node.schema, node.alias, column.name, str(getattr(c.type, "value", c.type)))
+        for node in dbt_project.manifest.nodes.values()
+        if node.resource_type == "model" and node.config.schema in ("staging", "intermediate")
+        for column in node.columns.values()
+        for c in column.constraints
+    }
+    assert len({(schema, table) for schema, table, _, _ in declared}) >= 59
+    in_force = {
+        (schema, table, column, kind)
+        for schema, table, column, kind in query(
+            seeded_problems,
+            """
+            select n.nspname, c.relname, a.attname, 'not_null'
+            from pg_attribute as a join pg_class as c on c.oid = a.attrelid
+            join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname in ('staging', 'intermediate') and a.attnotnull and a.attnum > 0
+            union all
+            select n.nspname, c.relname, a.attname, 'unique'
+            from pg_index as i join pg_class as c on c.oid = i.indrelid
+            join pg_namespace as n on n.oid = c.relnamespace
+            join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+            where n.nspname in ('staging', 'intermediate') and i.indisunique and i.indnkeyatts = 1
+            """,
+        )
+    }
+    assert declared - in_force == set()
+    verdicts = next(t for s_, t, _, _ in sorted(declared) if s_ == "intermediate")
+    with pytest.raises(psycopg.errors.NotNullViolation, match="legacy_id"):
+        query(seeded_problems, f"insert into intermediate.{verdicts} (legacy_id) values (null)")
+
+
 def test_data_quality_score_is_kept_per_entity(seeded_problems):
     scores = dict(query(seeded_problems, "select entity, quality_score from audit.data_quality_scores"))
     assert set(scores) == set(ENTITIES)
