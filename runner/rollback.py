@@ -16,6 +16,7 @@ empty needs no copy and stays: an execution that loaded empty tables can always 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 from psycopg import sql
@@ -63,8 +64,13 @@ def _snapshot_name(execution_id: str, entity: str) -> str:
     return f"{execution_id.replace('-', '')[:12]}__{entity}"
 
 
-def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]) -> int:
-    """Record the before-image of each entity once per execution; returns rows copied."""
+def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str], lanes: int = 2) -> int:
+    """Record the before-image of each entity once per execution; returns rows copied.
+
+    The copies are made on `lanes` connections side by side, the largest tables first: the
+    runner only waits while the server copies, and one copy keeps one of its cores busy (a
+    delta's 28 copies at scale 1.0 took 4.3 to 5.4 s one after the other). Each lane records
+    each copy as it makes it; a copy that a killed runner left unrecorded is made again."""
     conn = store.conn
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SNAPSHOT_SCHEMA)))
     taken = {
@@ -73,37 +79,70 @@ def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]
             "select entity from cutover_audit.snapshots where execution_id = %s", (execution_id,)
         )
     }
-    copied = 0
+    sizes: dict[str, int] = {}
     for entity in entities:
         if entity in taken:
             continue
-        exists = conn.execute("select to_regclass(%s) is not null", (f"app.{entity}",)).fetchone()[0]
+        size = conn.execute("select pg_relation_size(to_regclass(%s))", (f"app.{entity}",)).fetchone()[0]
         # whether it has a row at all, not how many: the copy counts them (a count(*) of tasks
         # before copying them read 762,000 rows once more at scale 1.0)
         has_rows = (
-            exists
+            size is not None
             and conn.execute(
                 sql.SQL("select exists (select 1 from app.{})").format(sql.Identifier(entity))
             ).fetchone()[0]
         )
-        rows = 0
-        table = None
         if has_rows:
-            table = _snapshot_name(execution_id, entity)
-            rows = conn.execute(
-                sql.SQL("create table {}.{} as select * from app.{}").format(
-                    sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(table), sql.Identifier(entity)
-                )
-            ).rowcount
-            copied += rows
-        conn.execute(
-            """
-            insert into cutover_audit.snapshots (execution_id, entity, snapshot_table, was_empty, row_count)
-            values (%s, %s, %s, %s, %s)
-            """,
-            (execution_id, entity, table, rows == 0, rows),
-        )
+            sizes[entity] = size
+        else:
+            _record_snapshot(conn, execution_id, entity, None, 0)
+    queues: list[list[str]] = [[] for _ in range(max(1, lanes))]
+    loads = [0] * len(queues)
+    for entity in sorted(sizes, key=sizes.get, reverse=True):
+        lane = loads.index(min(loads))
+        queues[lane].append(entity)
+        loads[lane] += sizes[entity]
+    queues = [queue for queue in queues if queue]
+    if not queues:
+        return 0
+    if len(queues) == 1:
+        return _copy_lane(conn, execution_id, queues[0])
+    conninfo = store.endpoint.conninfo(application_name="cutover-before-images")
+    with ThreadPoolExecutor(len(queues)) as pool:
+        futures = [pool.submit(_copy_lane_connected, conninfo, execution_id, queue) for queue in queues]
+        return sum(future.result() for future in futures)
+
+
+def _copy_lane_connected(conninfo: str, execution_id: str, entities: list[str]) -> int:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return _copy_lane(conn, execution_id, entities)
+
+
+def _copy_lane(conn: psycopg.Connection, execution_id: str, entities: list[str]) -> int:
+    copied = 0
+    for entity in entities:
+        table = _snapshot_name(execution_id, entity)
+        snapshot = sql.Identifier(SNAPSHOT_SCHEMA, table)
+        # left by a runner killed between the copy and its record: this execution's own
+        conn.execute(sql.SQL("drop table if exists {}").format(snapshot))
+        rows = conn.execute(
+            sql.SQL("create table {} as select * from app.{}").format(snapshot, sql.Identifier(entity))
+        ).rowcount
+        _record_snapshot(conn, execution_id, entity, table, rows)
+        copied += rows
     return copied
+
+
+def _record_snapshot(
+    conn: psycopg.Connection, execution_id: str, entity: str, table: str | None, rows: int
+) -> None:
+    conn.execute(
+        """
+        insert into cutover_audit.snapshots (execution_id, entity, snapshot_table, was_empty, row_count)
+        values (%s, %s, %s, %s, %s)
+        """,
+        (execution_id, entity, table, rows == 0, rows),
+    )
 
 
 def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int, int]]:
