@@ -462,9 +462,12 @@ class Executor:
                 members = _members(plan, entities, phase)
                 # the batches of a first load leave a core idle: the later phases' verdicts that
                 # read only what the phases before this one built are computed beside them
+                # (not with --phase-by-phase, which builds one phase at a time)
                 earlier = execution.phases[: execution.phases.index(phase)]
                 built = frozenset(e for before in earlier for e in _members(plan, entities, before))
                 chains = self._read_ahead(plan, graph, later, entities, done_entities, built)
+                if options.phase_by_phase:
+                    chains = []
                 self._run_phase(
                     execution, plan, graph, phase, members, done_entities, options, progress, chains
                 )
@@ -896,7 +899,8 @@ class Executor:
                     raise InjectedFailure(f"Injected failure before a batch of {load.entity} (test hook).")
             what = ", ".join(f"{load.entity} batch {load.label}" for load in batches)
             if ahead:
-                what += f" with {len(ahead)} models of phases {min(ahead.values())}..{max(ahead.values())}"
+                models = sum(1 for uid in ahead if uid.startswith("model."))
+                what += f" with {models} models of phases {min(ahead.values())}..{max(ahead.values())}"
             round_started = time.perf_counter()
             ranges = {load.entity: {"from": load.next[0], "to": load.next[1]} for load in batches}
             self.vars = {**self.base_vars, "cutover_batch": ranges}
