@@ -9,8 +9,8 @@ what they review. The rules (each must hold for 100% coverage):
   is declared (their contracts make the declared list the real one), and, given the catalog of
   a built project, every column any model really has;
 - every model and seed has at least one data test, or column constraints that its build
-  enforces (an enforced contract's; the staging and intermediate models' NOT NULL and unique
-  legacy_id, macros/enforce_column_constraints.sql), which no row can break unnoticed.
+  enforces (an enforced contract's; the staging and intermediate models' NOT NULL legacy_id,
+  macros/enforce_column_constraints.sql), which no row can break unnoticed.
 """
 
 from __future__ import annotations
