@@ -1,4 +1,8 @@
 -- Every quarantined legacy row of every entity, with its reason code and original values.
+-- A view over the entities' quarantine tables, which are logged and kept between runs: a
+-- table here copied all of them again in every run (380,000 rows and 171 MB at scale 1.0,
+-- 5.5 s of the overall validation).
+{{ config(materialized='view') }}
 {% for entity in registry_entities() -%}
     select
         entity,
