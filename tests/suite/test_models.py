@@ -557,17 +557,29 @@ def test_a_full_pass_after_a_delta_finds_nothing_left_to_write(seeded_problems, 
     (macros/change_tracking.sql). After a mutate round (inserts, updates, hard deletes whose
     children cascade) and an order quarantined by a later save, the delta has done everything: a
     pass comparing every row of every layer (var cutover_full_pass) writes no verdict and no row,
-    and the order's tasks followed it into the quarantine."""
+    and the order's tasks followed it into the quarantine. The quarantine tables, kept between
+    runs too, hold exactly the rejected verdicts: an order repaired in legacy has left it."""
     mutate(admin, 0.05, SEED, round_=2)
     order = query(
         admin, "select min(order_id) from dispatch_task where order_id in (select id from dispatch_order)"
     )[0][0]
     query(admin, "update dispatch_order set status = 99, modified = now() where id = %s", (order,))
+    assert quarantined(seeded_problems, "dispatch_order", 990003)[0] == "negative_money"
+    query(admin, "update dispatch_order set total = 5, modified = now() where id = 990003")
     build(dbt_project)
     tasks = [row[0] for row in query(admin, "select id from dispatch_task where order_id = %s", (order,))]
     assert tasks and all(
         quarantined(seeded_problems, "dispatch_task", task)[0] == "orphan_order" for task in tasks
     )
+    assert quarantined(seeded_problems, "dispatch_order", 990003) is None
+    for entity in ENTITIES:
+        columns = "legacy_id, reject_reason, original_values"
+        verdicts = (
+            f"select {columns} from intermediate.int_{entity}__validated where reject_reason is not null"
+        )
+        kept = f"select {columns} from quarantine.quarantine_{entity}"
+        differing = f"select count(*) from (({kept} except all {verdicts}) union all ({verdicts} except all {kept})) d"
+        assert query(seeded_problems, differing) == [(0,)], entity
     result = dbt_project.invoke(["build", "--vars", "{cutover_full_pass: true}"])
     assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
     verdicts = [n.name for n in result.nodes if n.name.startswith("int_") and n.name.endswith("__validated")]
