@@ -242,7 +242,16 @@ def run_cutover(log: Path, extra_args: list[str]) -> tuple[float, float]:
     """`cutover run` as a child process: its wall seconds and peak resident memory in MB."""
     # All validation runs; only the quarantine-rate stop rule is lifted, since at small scales
     # the generator's forced data problems alone exceed it (the rule has tests of its own).
-    command = [str(Path(sys.executable).with_name("cutover")), "run", "--error-tolerance", "100", *extra_args]
+    # --force: a new execution each time, never the resumption of one an interrupted benchmark
+    # left unfinished (its batches were checkpointed into tables the benchmark has dropped).
+    command = [
+        str(Path(sys.executable).with_name("cutover")),
+        "run",
+        "--force",
+        "--error-tolerance",
+        "100",
+        *extra_args,
+    ]
     with open(log, "a") as handle:
         handle.write(f"\n$ {' '.join(command)}\n")
         handle.flush()

@@ -417,6 +417,7 @@ class Executor:
             records=execution.total_records_expected,
         )
         self.setup(execution)
+        self._forget_watermarks_of_emptied(execution, list(plan.entities))
         specs = {name: planned.spec for name, planned in plan.entities.items()}
         affected = in_dependency_order(specs, downstream(specs, entities))
         copied = take_snapshots(self.store, execution.id, affected)
@@ -821,6 +822,19 @@ class Executor:
         for entity in entities:
             ranges = self.batch_ranges(entity, self._staged_model(entity))
             finished = self.store.finished_batches(execution.id, entity)
+            if finished and self._is_empty(entity):
+                # the batches recorded as done are not in the table: it was dropped or emptied
+                # since (a benchmark empties the target, so does a DBA by hand); skipped, they
+                # were lost, and only the reconciliation test noticed
+                self.log(
+                    execution,
+                    "progress",
+                    f"{entity}: the {len(finished)} batches recorded as done are not in app.{entity} "
+                    "(dropped or emptied since): loading them again",
+                    phase.phase,
+                    entity,
+                )
+                finished = {}
             load = BatchedLoad(
                 entity=entity,
                 pending=[r for r in ranges if r[0] not in finished],
@@ -978,6 +992,33 @@ class Executor:
         with the rest of its phase: at scale 1.0, eleven batch invocations of tasks and files
         that each found a few hundred changed rows cost 29 s of a 171 s delta cutover."""
         return bool(self.store.finished_batches(execution.id, entity)) or self._is_empty(entity)
+
+    def _forget_watermarks_of_emptied(self, execution: MigrationExecution, entities: list[str]) -> None:
+        """An empty target table has taken in nothing, whatever its watermark says: one emptied
+        by hand (a DBA's TRUNCATE, or its parent's with CASCADE) kept it, and its next build
+        compared only the verdicts changed since (0 rows written, and the reconciliation test
+        stopped the run). Such an entity takes in every verdict again (macros/change_tracking.sql)."""
+        tracked = [
+            name
+            for (name,) in self.store.conn.execute(
+                "select model_name from intermediate.change_watermarks "
+                "where changed_since is not null and model_name = any(%s)",
+                (entities,),
+            ).fetchall()
+        ]
+        for entity in tracked:
+            if self._exists(f"app.{entity}") and self._is_empty(entity):
+                self.store.conn.execute(
+                    "update intermediate.change_watermarks set changed_since = null where model_name = %s",
+                    (entity,),
+                )
+                self.log(
+                    execution,
+                    "progress",
+                    f"{entity}: app.{entity} is empty but its watermark says it took in earlier "
+                    "changes: it takes in every verdict again",
+                    entity=entity,
+                )
 
     def _exists(self, relation: str) -> bool:
         return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]

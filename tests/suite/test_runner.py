@@ -120,6 +120,29 @@ def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(e
     assert unexplained == 0
 
 
+def test_batches_recorded_as_done_load_again_when_their_table_was_emptied(empty_target):
+    """A stopped first load of tasks, then its table emptied before `resume` (a benchmark empties
+    the target; so may a DBA): the batches the audit trail records as done are not in the table,
+    so they load again instead of being skipped, and every legacy row is accounted for."""
+    query(empty_target, "truncate app.tasks cascade")
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:2"})
+    assert failed.exit_code == 1, failed.output
+    query(empty_target, "truncate app.tasks cascade")
+
+    resumed = invoke("resume", "--batch-size", "2000")
+    assert resumed.exit_code == 0, resumed.output
+    with AuditStore(empty_target) as store:
+        eid = str(store.execution()["id"])
+        reloaded = store.rows(
+            "select message from cutover_audit.audit_entries where execution_id = %s "
+            "and message like 'tasks: the 2 batches recorded as done are not in app.tasks%%'",
+            (eid,),
+        )
+    assert reloaded
+    unexplained = query(empty_target, "select sum(abs(unexplained_rows)) from audit.reconciliation")[0][0]
+    assert unexplained == 0
+
+
 def test_status_shows_every_phase_and_entity(empty_target):
     result = invoke("status")
     assert result.exit_code == 0, result.output
