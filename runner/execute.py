@@ -1015,8 +1015,8 @@ class Executor:
                 self.log(
                     execution,
                     "progress",
-                    f"{entity}: app.{entity} is empty but its watermark says it took in earlier "
-                    "changes: it takes in every verdict again",
+                    f"{entity}: app.{entity} is empty, so it takes in every verdict again "
+                    "(a table emptied by hand keeps the watermark of what it took in before)",
                     entity=entity,
                 )
 
