@@ -822,7 +822,8 @@ class Executor:
         for entity in entities:
             ranges = self.batch_ranges(entity, self._staged_model(entity))
             finished = self.store.finished_batches(execution.id, entity)
-            if finished and self._is_empty(entity):
+            empty = self._is_empty(entity)
+            if finished and empty:
                 # the batches recorded as done are not in the table: it was dropped or emptied
                 # since (a benchmark empties the target, so does a DBA by hand); skipped, they
                 # were lost, and only the reconciliation test noticed
@@ -838,7 +839,7 @@ class Executor:
             load = BatchedLoad(
                 entity=entity,
                 pending=[r for r in ranges if r[0] not in finished],
-                first_load=not finished and self._is_empty(entity),
+                first_load=not finished and empty,
                 task=progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
                 rows=sum(finished.values()),
             )
