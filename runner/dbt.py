@@ -176,12 +176,12 @@ def keep_connections_between_nodes() -> None:
     sessions on the target and 34 on the legacy server (pg_stat_database.sessions); now 17 and
     8. Its time did not move measurably (no-change deltas alternated with the code before: 34.8,
     33.3 and 34.2 s against 37.0, 35.5 and 32.2 s): the gain is the servers' load, and a remote
-    legacy server's connection set-up over TLS. Released here, a connection that is open is rolled back (what closing it would
-    do to an unfinished transaction) and its temporary tables dropped (dbt's incremental models
-    leave one per build, which a new session would never have seen); it is closed as before if
-    anything fails, and dbt closes them all at the end of the invocation (cleanup_connections).
-    Nothing else is left in a session: the project's macros set no session settings, and
-    psycopg2 prepares no statements.
+    legacy server's connection set-up over TLS. Released here, a connection that is open is
+    rolled back (what closing it would do to an unfinished transaction) and its temporary tables
+    dropped (dbt's incremental models leave one per build, which a new session would never have
+    seen); it is closed as before if anything fails, and dbt closes them all at the end of the
+    invocation (cleanup_connections). Nothing else is left in a session: the project's macros
+    set no session settings, and psycopg2 prepares no statements.
     """
     from dbt.adapters.postgres.connections import PostgresConnectionManager
 
