@@ -14,13 +14,22 @@ On the configured servers, in one run per scale:
 Peak memory: the runner's from the kernel's accounting of the child process (ru_maxrss); each
 database server's as the sum of the proportional set sizes of its processes, sampled every
 half second (where the server runs on this machine).
+
+CPU seconds of each step: the client's (the `cutover run` child's, from the same accounting; for
+the steps the benchmark runs itself, generate, raw COPY and mutate, its own process's, the
+memory sampling included) and each
+local server's (its postmaster, the children it has reaped and those still running), and how
+busy that kept the machine's cores (all of them over the step's seconds). A step that keeps
+every core busy can only be made faster by doing less work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import threading
@@ -60,11 +69,21 @@ class Step:
     runner_peak_mb: float | None = None
     legacy_server_peak_mb: float | None = None
     target_server_peak_mb: float | None = None
+    client_cpu_seconds: float | None = None
+    legacy_server_cpu_seconds: float | None = None
+    target_server_cpu_seconds: float | None = None
     detail: dict = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+    def cores_busy(self, cpus: int) -> float | None:
+        """The share of all the machine's cores the step's measured processes kept busy."""
+        used = [self.client_cpu_seconds, self.legacy_server_cpu_seconds, self.target_server_cpu_seconds]
+        if None in used or not self.seconds:
+            return None
+        return sum(used) / (self.seconds * cpus)
 
 
 @dataclass
@@ -102,6 +121,8 @@ class BenchResult:
             item = asdict(s)
             item["rows_per_second"] = round(s.rows_per_second, 1)
             item["ratio_to_raw_copy"] = round(s.seconds / raw, 3) if raw else None
+            busy = s.cores_busy(self.machine["cpus"])
+            item["cores_busy"] = round(busy, 3) if busy is not None else None
             steps.append(item)
         return {
             "scale": self.scale,
@@ -115,8 +136,9 @@ class BenchResult:
         }
 
 
-class ServerMemory:
-    """Peak memory of one local PostgreSQL server: the PSS of its postmaster and children."""
+class ServerUsage:
+    """Peak memory (the PSS of its postmaster and children) and CPU seconds of one local
+    PostgreSQL server."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.postmaster: psutil.Process | None = None
@@ -128,6 +150,33 @@ class ServerMemory:
         except (psutil.Error, psycopg.Error):
             self.postmaster = None  # a remote server: not measured
         self.peak_bytes = 0
+        self.cpu_started = 0.0
+        self.cpu_used: float | None = None
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the server since it started: its postmaster's, those of the children
+        it has reaped (a backend whose connection closed) and those of its running children."""
+        times = self.postmaster.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in self.postmaster.children():
+            try:
+                child_times = child.cpu_times()
+            except psutil.Error:  # exited meanwhile: counted in children_* once reaped
+                continue
+            total += child_times.user + child_times.system
+        return total
+
+    def start(self) -> None:
+        self.peak_bytes = 0
+        self.cpu_used = None
+        if self.postmaster is not None:
+            with contextlib.suppress(psutil.Error):
+                self.cpu_started = self.cpu_seconds()
+
+    def stop(self) -> None:
+        if self.postmaster is not None:
+            with contextlib.suppress(psutil.Error):
+                self.cpu_used = round(self.cpu_seconds() - self.cpu_started, 1)
 
     def sample(self) -> None:
         if self.postmaster is None:
@@ -150,9 +199,10 @@ class ServerMemory:
 
 
 class Sampler:
-    """Samples the servers' memory in a background thread while a step runs."""
+    """Samples the servers' memory in a background thread while a step runs, and counts the
+    CPU seconds of the servers and of this process over the step."""
 
-    def __init__(self, servers: list[ServerMemory], interval: float = 0.5) -> None:
+    def __init__(self, servers: list[ServerUsage], interval: float = 0.5) -> None:
         self.servers = servers
         self.interval = interval
         self._stop = threading.Event()
@@ -166,13 +216,23 @@ class Sampler:
 
     def __enter__(self) -> Sampler:
         for server in self.servers:
-            server.peak_bytes = 0
+            server.start()
+        self._own_started = _own_cpu_seconds()
+        self.own_cpu_seconds = 0.0
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+        self.own_cpu_seconds = round(_own_cpu_seconds() - self._own_started, 1)
+        for server in self.servers:
+            server.stop()
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def raw_copy(legacy: Endpoint, target: Endpoint, tables: list[str]) -> tuple[int, dict[str, dict]]:
@@ -238,8 +298,9 @@ def empty_target(target: Endpoint) -> None:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
 
 
-def run_cutover(log: Path, extra_args: list[str]) -> tuple[float, float]:
-    """`cutover run` as a child process: its wall seconds and peak resident memory in MB."""
+def run_cutover(log: Path, extra_args: list[str]) -> tuple[float, float, float]:
+    """`cutover run` as a child process: its wall seconds, peak resident memory in MB and CPU
+    seconds."""
     # All validation runs; only the quarantine-rate stop rule is lifted, since at small scales
     # the generator's forced data problems alone exceed it (the rule has tests of its own).
     # --force: a new execution each time, never the resumption of one an interrupted benchmark
@@ -264,7 +325,7 @@ def run_cutover(log: Path, extra_args: list[str]) -> tuple[float, float]:
         raise CutoverError(
             f"`cutover run` failed during the benchmark (exit {process.returncode}); see {log}."
         )
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def machine() -> dict:
@@ -281,32 +342,34 @@ def benchmark(scale: float, seed: int, fraction: float, log: Path, say) -> Bench
     from runner.legacy.generator import TABLES, generate, mutate
 
     admin, reader, target = legacy_admin_endpoint(), legacy_reader_endpoint(), target_endpoint()
-    servers = [ServerMemory(admin), ServerMemory(target)]
+    servers = [ServerUsage(admin), ServerUsage(target)]
     steps: list[Step] = []
 
-    def measured(step: Step) -> Step:
+    def measured(step: Step, sampler: Sampler, client_cpu: float | None = None) -> Step:
         step.legacy_server_peak_mb, step.target_server_peak_mb = (s.peak_mb for s in servers)
+        step.legacy_server_cpu_seconds, step.target_server_cpu_seconds = (s.cpu_used for s in servers)
+        step.client_cpu_seconds = sampler.own_cpu_seconds if client_cpu is None else round(client_cpu, 1)
         steps.append(step)
         say(step)
         return step
 
-    with Sampler(servers):
+    with Sampler(servers) as sampler:
         generated = generate(admin, scale, seed, reader_role=reader.user)
-    measured(Step("generate", generated.total_rows, generated.seconds))
+    measured(Step("generate", generated.total_rows, generated.seconds), sampler)
 
     tables = [t.name for t in TABLES] + ["storage_inventory"]
-    with Sampler(servers):
+    with Sampler(servers) as sampler:
         started = time.perf_counter()
         rows, detail = raw_copy(reader, target, tables)
         seconds = time.perf_counter() - started
-    measured(Step("raw_copy", rows, seconds, detail={"tables": detail}))
+    measured(Step("raw_copy", rows, seconds, detail={"tables": detail}), sampler)
 
     empty_target(target)
-    with Sampler(servers):
-        seconds, peak = run_cutover(log, [])
-    measured(Step("full_cutover", rows, seconds, runner_peak_mb=round(peak, 1)))
+    with Sampler(servers) as sampler:
+        seconds, peak, cpu = run_cutover(log, [])
+    measured(Step("full_cutover", rows, seconds, runner_peak_mb=round(peak, 1)), sampler, cpu)
 
-    with Sampler(servers):
+    with Sampler(servers) as sampler:
         mutation = mutate(admin, fraction, seed, round_=1)
     counts = {
         "inserted": sum(mutation.inserted.values()),
@@ -320,12 +383,13 @@ def benchmark(scale: float, seed: int, fraction: float, log: Path, say) -> Bench
             changed,
             mutation.seconds,
             detail=counts,
-        )
+        ),
+        sampler,
     )
 
-    with Sampler(servers):
-        seconds, peak = run_cutover(log, [])
-    measured(Step("delta_cutover", changed, seconds, runner_peak_mb=round(peak, 1)))
+    with Sampler(servers) as sampler:
+        seconds, peak, cpu = run_cutover(log, [])
+    measured(Step("delta_cutover", changed, seconds, runner_peak_mb=round(peak, 1)), sampler, cpu)
     return BenchResult(scale, seed, fraction, steps, machine())
 
 

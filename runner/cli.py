@@ -546,11 +546,20 @@ def _bench_step_printer():
 def _bench_table(result) -> Table:
     raw = result.step("raw_copy").seconds
     table = Table(title=f"Benchmark at scale {result.scale} ({result.machine['cpus']} cores)")
-    for column in ("step", "rows", "seconds", "rows/s", "x raw COPY", "runner MB", "legacy MB", "target MB"):
+    columns = ("step", "rows", "seconds", "rows/s", "x raw COPY", "runner MB", "legacy MB", "target MB")
+    for column in (*columns, "CPU s client/legacy/target", "cores busy"):
         table.add_column(column, justify="left" if column == "step" else "right", no_wrap=True)
 
     def mb(value) -> str:
         return f"{value:,.0f}" if value is not None else "-"
+
+    def cpu(step) -> str:
+        used = (step.client_cpu_seconds, step.legacy_server_cpu_seconds, step.target_server_cpu_seconds)
+        return " / ".join(f"{value:.1f}" if value is not None else "-" for value in used)
+
+    def busy(step) -> str:
+        share = step.cores_busy(result.machine["cpus"])
+        return f"{share:.0%}" if share is not None else "-"
 
     for step in result.steps:
         table.add_row(
@@ -562,6 +571,8 @@ def _bench_table(result) -> Table:
             mb(step.runner_peak_mb),
             mb(step.legacy_server_peak_mb),
             mb(step.target_server_peak_mb),
+            cpu(step),
+            busy(step),
         )
     ratios, verdicts = result.ratios(), result.verdicts()
     table.caption = (
