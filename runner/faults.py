@@ -9,6 +9,12 @@ killer kills it. The points:
     phase:<n>:completed    after phase n is recorded as completed, before the next starts
     post-validation        during the overall validation at the end of a run
     rollback:<entity>      inside a rollback's transaction, after <entity> was restored
+    before-image:<entity>  before the before-image of <entity> is copied
+
+CUTOVER_TEST_FAIL_AT=<point> makes the statement run at <point> fail on the server instead, as
+a full disk would (a statement error, the connection still open). The points:
+
+    before-image:<entity>  the copy of <entity>'s before-image
 
 Unset (always, outside the suite), each call costs one dictionary lookup.
 """
@@ -18,10 +24,22 @@ from __future__ import annotations
 import os
 import signal
 
+import psycopg
+
 KILL_AT = "CUTOVER_TEST_KILL_AT"
+FAIL_AT = "CUTOVER_TEST_FAIL_AT"
 
 
 def checkpoint(point: str) -> None:
     """SIGKILL this process if the test asked for it at `point`."""
     if os.environ.get(KILL_AT) == point:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fault(point: str, conn: psycopg.Connection) -> None:
+    """Make a statement fail on `conn` if the test asked for it at `point`."""
+    if os.environ.get(FAIL_AT) == point:
+        conn.execute(
+            "do $fault$ begin raise exception disk_full using message = "
+            "'could not extend file: No space left on device (CUTOVER_TEST_FAIL_AT)'; end $fault$"
+        )

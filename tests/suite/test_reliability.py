@@ -142,6 +142,37 @@ def test_rollback_killed_midway_changes_nothing_and_completes_when_run_again(emp
     assert all(after[e] == before[e] for e in before if e not in phase_7)
 
 
+def test_before_images_copied_beside_the_build_are_whole_before_any_row_is_written(empty, reference):
+    """The before-images are copied beside the build. A table whose copy fails (a full disk,
+    simulated) is never written and the run stops naming it; a runner killed during the copies
+    wrote nothing either; the execution then completes, and rolling it back restores exactly
+    the state before its first attempt."""
+    assert cutover("run").returncode == 0
+    # rows the next full pass writes back: it must not, while comments has no before-image
+    removed = "delete from app.comments where legacy_id in (select legacy_id from app.comments limit 5)"
+    with psycopg.connect(empty.conninfo(), autocommit=True) as conn:
+        assert conn.execute(removed).rowcount == 5
+    damaged = fingerprint(empty)
+    failed = cutover("run", "--full-pass", CUTOVER_TEST_FAIL_AT="before-image:comments")
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
+    output = " ".join((failed.stdout + failed.stderr).split())
+    assert (
+        "The before-image of comments could not be recorded: could not extend file: No space left "
+        "on device (CUTOVER_TEST_FAIL_AT); no row of that table was changed" in output
+    ), output[-3000:]
+    assert fingerprint(empty) == damaged
+    killed = cutover("run", "--full-pass", CUTOVER_TEST_KILL_AT="before-image:comments")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:] + killed.stderr[-3000:]
+    assert fingerprint(empty) == damaged
+    again = cutover("run", "--full-pass")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+    undone = cutover("rollback", "--all", "--yes")
+    assert undone.returncode == 0, undone.stdout[-3000:] + undone.stderr[-3000:]
+    assert fingerprint(empty) == damaged
+
+
 def test_a_killed_holder_does_not_leave_the_lock_behind(empty):
     """The lock is a session lock of the killed process's connection: the next run proceeds."""
     killed = cutover("run", "--phase", "1", CUTOVER_TEST_KILL_AT="phase:1:completed")
