@@ -78,15 +78,16 @@ class BeforeImages:
     by when the copies are usually done (a delta at scale 1.0: 2 to 4 s of copies, first write
     about 7 s into the build), so they no longer delay it.
 
-    A lane whose copy fails keeps its aborted transaction, and with it the locks, until
-    `finish`, and cancels every statement that waits for them (pg_blocking_pids): a write to a
-    table whose copy failed fails instead of going ahead without one. `finish` (after the build,
-    whatever its outcome) ends the lanes and raises a CutoverError naming the copy that failed.
-    The copies a killed runner left uncommitted are taken again by the next attempt of the
-    execution (its build's writes waited for them and died with it). One case is weaker than
-    copying before the build: a lane whose own connection is lost mid-copy while the build's
-    connections live on releases its locks with it; the run stops naming the copy, and
-    `rollback` of that execution refuses the tables it recorded no before-image of.
+    A lane whose copy fails keeps its transaction (rolled back to the copy's savepoint), and
+    with it the locks, until `finish`, and cancels every statement that waits for them
+    (pg_blocking_pids): a write to a table whose copy failed fails instead of going ahead
+    without one. `finish` (after the build, whatever its outcome) ends the lanes and raises a
+    CutoverError naming the copy that failed. The copies a killed runner left uncommitted are
+    taken again by the next attempt of the execution (its build's writes waited for them and
+    died with it). One case is weaker than copying before the build: a lane whose own connection
+    is lost mid-copy while the build's connections live on releases its locks with it; the run
+    stops naming the copy, and `rollback` of that execution refuses the tables it recorded no
+    before-image of.
     """
 
     def __init__(self, store: AuditStore, execution_id: str, entities: Iterable[str], lanes: int = 2):
@@ -181,8 +182,12 @@ class BeforeImages:
             copied = 0
             for entity in entities:
                 checkpoint(f"before-image:{entity}")
-                fault(f"before-image:{entity}", conn)
-                copied += _copy(conn, self.execution_id, entity)
+                # in a savepoint: an error aborts the transaction, and PostgreSQL releases an
+                # aborted transaction's locks at once; rolled back to the savepoint, it keeps
+                # those taken before it
+                with conn.transaction():
+                    fault(f"before-image:{entity}", conn)
+                    copied += _copy(conn, self.execution_id, entity)
             conn.commit()
             with self._lock:
                 self.copied += copied
