@@ -35,7 +35,7 @@ from runner.model import (
     ValidationCheck,
     ValidationResult,
 )
-from runner.rollback import BeforeImages, downstream, drop_old_before_images, in_dependency_order
+from runner.rollback import downstream, drop_old_before_images, in_dependency_order, take_snapshots
 from runner.settings import EnvironmentProfile
 
 TRANSIENT = re.compile(
@@ -420,14 +420,7 @@ class Executor:
         self._forget_watermarks_of_emptied(execution, list(plan.entities))
         specs = {name: planned.spec for name, planned in plan.entities.items()}
         affected = in_dependency_order(specs, downstream(specs, entities))
-        # copied beside the build's start; no row is written before its table's copy is
-        # committed (runner/rollback.py, BeforeImages)
-        images = BeforeImages(self.store, execution.id, affected)
-        images.start()
-        try:
-            self._run_pending(execution, plan, graph, entities, done_entities, done_phases, options)
-        finally:
-            copied = images.finish()
+        copied = take_snapshots(self.store, execution.id, affected)
         self.log(
             execution, "progress", f"before-images recorded for {len(affected)} entities", records=copied
         )
@@ -439,18 +432,6 @@ class Executor:
                 f"{self.settings.keep_before_images} most recent executions keep theirs",
                 records=rows,
             )
-        return execution
-
-    def _run_pending(
-        self,
-        execution: MigrationExecution,
-        plan: ExecutionPlan,
-        graph: NodeGraph,
-        entities: list[str],
-        done_entities: set[str],
-        done_phases: set[int],
-        options: RunOptions,
-    ) -> None:
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -491,6 +472,7 @@ class Executor:
                 self._run_phase(
                     execution, plan, graph, phase, members, done_entities, options, progress, chains
                 )
+        return execution
 
     def _read_ahead(
         self,

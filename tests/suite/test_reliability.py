@@ -142,11 +142,10 @@ def test_rollback_killed_midway_changes_nothing_and_completes_when_run_again(emp
     assert all(after[e] == before[e] for e in before if e not in phase_7)
 
 
-def test_before_images_copied_beside_the_build_are_whole_before_any_row_is_written(empty, reference):
-    """The before-images are copied beside the build. A table whose copy fails (a full disk,
-    simulated) is never written and the run stops naming it; a runner killed during the copies
-    wrote nothing either; the execution then completes, and rolling it back restores exactly
-    the state before its first attempt."""
+def test_a_before_image_that_cannot_be_copied_stops_the_run_before_anything_is_written(empty, reference):
+    """A before-image copy that fails (a full disk, simulated) stops the run naming it, before
+    any row is written; a runner killed during the copies wrote nothing either; the execution
+    then completes, and rolling it back restores exactly the state before its first attempt."""
     assert cutover("run").returncode == 0
     # rows the next full pass writes back: it must not, while comments has no before-image
     removed = "delete from app.comments where legacy_id in (select legacy_id from app.comments limit 5)"
@@ -158,7 +157,7 @@ def test_before_images_copied_beside_the_build_are_whole_before_any_row_is_writt
     output = " ".join((failed.stdout + failed.stderr).split())
     assert (
         "The before-image of comments could not be recorded: could not extend file: No space left "
-        "on device (CUTOVER_TEST_FAIL_AT); no row of that table was changed" in output
+        "on device (CUTOVER_TEST_FAIL_AT); no row of the target was changed" in output
     ), output[-3000:]
     assert fingerprint(empty) == damaged
     killed = cutover("run", "--full-pass", CUTOVER_TEST_KILL_AT="before-image:comments")
