@@ -157,27 +157,30 @@ class ServerUsage:
         """CPU seconds of the server since it started: its postmaster's, those of the children
         it has reaped (a backend whose connection closed) and those of its running children.
 
-        A backend that has exited but is not yet reaped is in neither count: the step that just
-        closed its connections would lose that backend's seconds to the next one (a generator
-        backend's 27 s showed up in a raw COPY of 4.8 s). So the count waits, up to `settle`
-        seconds, until no child is a zombie."""
+        A backend reaped between the reading of the postmaster's times and the listing of its
+        children would be in neither count (a COPY's backend, closed as the step ended, lost
+        its 12 s), and one exited but not yet reaped is in neither either: the count is taken
+        again, for up to `settle` seconds, until the postmaster's count of reaped children is
+        the same before and after the listing and no child is a zombie."""
         deadline = time.monotonic() + settle
         while True:
-            times = self.postmaster.cpu_times()
-            total = times.user + times.system + times.children_user + times.children_system
-            exiting = False
+            before = self.postmaster.cpu_times()
+            running, settled = 0.0, True
             for child in self.postmaster.children():
                 try:
                     if child.status() == psutil.STATUS_ZOMBIE:
-                        exiting = True
+                        settled = False
                         continue
-                    child_times = child.cpu_times()
-                except psutil.Error:  # gone meanwhile: counted in children_* once reaped
-                    exiting = True
+                    times = child.cpu_times()
+                except psutil.Error:  # gone meanwhile
+                    settled = False
                     continue
-                total += child_times.user + child_times.system
-            if not exiting or time.monotonic() > deadline:
-                return total
+                running += times.user + times.system
+            after = self.postmaster.cpu_times()
+            reaped = (after.children_user, after.children_system)
+            settled = settled and reaped == (before.children_user, before.children_system)
+            if settled or time.monotonic() > deadline:
+                return after.user + after.system + sum(reaped) + running
             time.sleep(0.05)
 
     def start(self) -> None:
