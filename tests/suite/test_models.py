@@ -572,7 +572,8 @@ def test_a_full_pass_after_a_delta_finds_nothing_left_to_write(seeded_problems, 
     children cascade) and an order quarantined by a later save, the delta has done everything: a
     pass comparing every row of every layer (var cutover_full_pass) writes no verdict and no row,
     and the order's tasks followed it into the quarantine. The quarantine tables, kept between
-    runs too, hold exactly the rejected verdicts: an order repaired in legacy has left it."""
+    runs too, hold exactly the rejected verdicts: an order repaired in legacy has left it; and
+    the report of data-quality issues exactly the issues of the migrated verdicts."""
     mutate(admin, 0.05, SEED, round_=2)
     order = query(
         admin, "select min(order_id) from dispatch_task where order_id in (select id from dispatch_order)"
@@ -593,6 +594,14 @@ def test_a_full_pass_after_a_delta_finds_nothing_left_to_write(seeded_problems, 
         )
         kept = f"select {columns} from quarantine.quarantine_{entity}"
         differing = f"select count(*) from (({kept} except all {verdicts}) union all ({verdicts} except all {kept})) d"
+        assert query(seeded_problems, differing) == [(0,)], entity
+        # so does the report of data-quality issues (audit.data_quality_issues), kept likewise
+        reported = f"select legacy_id, issue_code from audit.data_quality_issues where entity = '{entity}'"
+        issues = (
+            f"select legacy_id, unnest(dq_issues) from intermediate.int_{entity}__validated "
+            "where reject_reason is null"
+        )
+        differing = f"select count(*) from (({reported} except all {issues}) union all ({issues} except all {reported})) d"
         assert query(seeded_problems, differing) == [(0,)], entity
     result = dbt_project.invoke(["build", "--vars", "{cutover_full_pass: true}"])
     assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
