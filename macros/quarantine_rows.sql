@@ -72,34 +72,3 @@
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
-
-
-{#- Pre-hook of audit.data_quality_issues: per entity, remove the issues of the verdicts that
-    changed or vanished since the model's last build (all of the entity's when it has no
-    watermark or its verdicts were rebuilt since); the build puts back those of the verdicts
-    that still have issues. One query reads the 28 watermarks. -#}
-{% macro forget_changed_issues() -%}
-    {%- if execute and is_incremental() %}
-    {%- set entities = registry_entities() %}
-    {%- set verdicts = [] %}
-    {%- for entity in entities %}
-        {%- do verdicts.append(ref('int_' ~ entity ~ '__validated')) %}
-    {%- endfor %}
-    {%- set query -%}
-        select
-        {%- for validated in verdicts %}
-            ({{ changes_since(this.identifier, [validated.identifier]) }})::text{{ ',' if not loop.last }}
-        {%- endfor %}
-    {%- endset %}
-    {%- set since = run_query(query).rows[0] %}
-    {{ ensure_indexes(this) }}
-    {%- for entity in entities %}
-    {%- set watermark = since[loop.index0] | string %}
-    delete from {{ this }}
-    where entity = {{ quote_literal(entity) }}
-        {%- if watermark | lower != '-infinity' %}
-        and legacy_id in ({{ verdicts_changed_since(verdicts[loop.index0], quote_literal(watermark) ~ '::timestamptz') }})
-        {%- endif %};
-    {%- endfor %}
-    {%- endif %}
-{%- endmacro %}
