@@ -134,8 +134,8 @@ def _copy_lane(conn: psycopg.Connection, execution_id: str, entities: list[str])
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CutoverError(
-                f"The before-image of {entity} could not be recorded: {message}; no row of the "
-                "target was changed. The execution stops: run it again once the cause is fixed."
+                f"The before-image of {entity} could not be recorded: {message}; no entity of the "
+                "target was written. The execution stops: run it again once the cause is fixed."
             ) from exc
         _record_snapshot(conn, execution_id, entity, table, rows)
         copied += rows

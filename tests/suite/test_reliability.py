@@ -157,7 +157,7 @@ def test_a_before_image_that_cannot_be_copied_stops_the_run_before_anything_is_w
     output = " ".join((failed.stdout + failed.stderr).split())
     assert (
         "The before-image of comments could not be recorded: could not extend file: No space left "
-        "on device (CUTOVER_TEST_FAIL_AT); no row of the target was changed" in output
+        "on device (CUTOVER_TEST_FAIL_AT); no entity of the target was written" in output
     ), output[-3000:]
     assert fingerprint(empty) == damaged
     killed = cutover("run", "--full-pass", CUTOVER_TEST_KILL_AT="before-image:comments")
