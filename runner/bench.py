@@ -17,10 +17,9 @@ half second (where the server runs on this machine).
 
 CPU seconds of each step: the client's (the `cutover run` child's, from the same accounting; for
 the steps the benchmark runs itself, generate, raw COPY and mutate, its own process's, the
-memory sampling included) and each
-local server's (its postmaster, the children it has reaped and those still running), and how
-busy that kept the machine's cores (all of them over the step's seconds). A step that keeps
-every core busy can only be made faster by doing less work.
+memory sampling included) and each local server's (its postmaster, the children it has reaped
+and those still running), and how busy that kept the machine's cores (all of them over the
+step's seconds). A step that keeps every core busy can only be made faster by doing less work.
 """
 
 from __future__ import annotations
