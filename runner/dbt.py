@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.config import PROJECT_DIR, environment
-from runner.errors import CutoverError
+from runner.errors import CutoverError, first_line
 
 EventCallback = Callable[[object], None]
 # dbt commands whose artefacts nobody reads: the runner takes their results in-process.
@@ -105,7 +105,7 @@ class DbtProject:
             # `cutover docs` writes it for the lineage.
             result = dbtRunner().invoke(["parse", "--quiet", "--no-write-json", *self._common_args()])
         if not result.success:
-            raise CutoverError(f"dbt could not parse the project: {_first_line(result.exception)}")
+            raise CutoverError(f"dbt could not parse the project: {first_line(result.exception)}")
         self.manifest = result.result
 
     def list_names(self, select: str, resource_type: str = "model") -> list[str]:
@@ -129,7 +129,7 @@ class DbtProject:
                 ]
             )
         if not result.success:
-            raise CutoverError(f"dbt could not select {select!r}: {_first_line(result.exception)}")
+            raise CutoverError(f"dbt could not select {select!r}: {first_line(result.exception)}")
         return _list_names(result)
 
     def invoke(self, command: list[str], on_event: EventCallback | None = None) -> InvocationResult:
@@ -158,7 +158,7 @@ class DbtProject:
             result = runner.invoke([*command, *quiet, *self._common_args()])
         results = getattr(result.result, "results", None) or []
         nodes = [_node_result(r) for r in results if getattr(r, "node", None) is not None]
-        error = _first_line(result.exception) if result.exception else None
+        error = first_line(result.exception) if result.exception else None
         if not result.success and error is None and errors:
             error = " ".join(" ".join(errors).split())
         return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
@@ -236,10 +236,3 @@ def _node_result(result) -> NodeResult:
         rows_affected=response.get("rows_affected") if isinstance(response, dict) else None,
         message=result.message,
     )
-
-
-def _first_line(exc: BaseException | None) -> str:
-    if exc is None:
-        return "unknown error"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

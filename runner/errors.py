@@ -13,3 +13,11 @@ def connection_reason(exc: Exception) -> str:
         return "no answer"
     reason = lines[0].rsplit("failed: ", 1)[-1]
     return reason.removeprefix("FATAL:").strip().rstrip(".")
+
+
+def first_line(exc: BaseException | None) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    if exc is None:
+        return "unknown error"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -23,7 +23,7 @@ from psycopg import sql
 
 from runner import deferral
 from runner.audit import AuditStore, now
-from runner.errors import CutoverError
+from runner.errors import CutoverError, first_line
 from runner.faults import checkpoint, fault
 from runner.model import EntitySpec, MigrationAuditEntry
 
@@ -132,9 +132,8 @@ def _copy_lane(conn: psycopg.Connection, execution_id: str, entities: list[str])
                 sql.SQL("create table {} as select * from app.{}").format(snapshot, sql.Identifier(entity))
             ).rowcount
         except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CutoverError(
-                f"The before-image of {entity} could not be recorded: {message}; no entity of the "
+                f"The before-image of {entity} could not be recorded: {first_line(exc)}; no entity of the "
                 "target was written. The execution stops: run it again once the cause is fixed."
             ) from exc
         _record_snapshot(conn, execution_id, entity, table, rows)

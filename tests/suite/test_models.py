@@ -82,6 +82,12 @@ def build(dbt_project, *select: str):
     return result
 
 
+def rows_differing(target, one: str, other: str) -> int:
+    """Rows of either query that the other lacks, duplicates counted."""
+    both = f"(({one}) except all ({other})) union all (({other}) except all ({one}))"
+    return query(target, f"select count(*) from ({both}) as differing")[0][0]
+
+
 def rows_written(result, model: str) -> int:
     return next(n.rows_affected for n in result.nodes if n.name == model)
 
@@ -593,16 +599,13 @@ def test_a_full_pass_after_a_delta_finds_nothing_left_to_write(seeded_problems, 
             f"select {columns} from intermediate.int_{entity}__validated where reject_reason is not null"
         )
         kept = f"select {columns} from quarantine.quarantine_{entity}"
-        differing = f"select count(*) from (({kept} except all {verdicts}) union all ({verdicts} except all {kept})) d"
-        assert query(seeded_problems, differing) == [(0,)], entity
-        # so does the report of data-quality issues (audit.data_quality_issues), kept likewise
+        assert rows_differing(seeded_problems, kept, verdicts) == 0, entity
         reported = f"select legacy_id, issue_code from audit.data_quality_issues where entity = '{entity}'"
         issues = (
             f"select legacy_id, unnest(dq_issues) from intermediate.int_{entity}__validated "
             "where reject_reason is null"
         )
-        differing = f"select count(*) from (({reported} except all {issues}) union all ({issues} except all {reported})) d"
-        assert query(seeded_problems, differing) == [(0,)], entity
+        assert rows_differing(seeded_problems, reported, issues) == 0, entity
     result = dbt_project.invoke(["build", "--vars", "{cutover_full_pass: true}"])
     assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
     verdicts = [n.name for n in result.nodes if n.name.startswith("int_") and n.name.endswith("__validated")]
