@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.config import PROJECT_DIR, environment
-from runner.errors import CutoverError, first_line
+from runner.errors import CutoverError, first_line, shortened
 
 EventCallback = Callable[[object], None]
 # dbt commands whose artefacts nobody reads: the runner takes their results in-process.
@@ -47,6 +47,14 @@ class InvocationResult:
 
     def failed(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in FAILED]
+
+    def reason(self) -> str:
+        """What went wrong, in one line: the first failed node and its message, or else the
+        invocation's own error."""
+        failed = self.failed()
+        if failed:
+            return f"{failed[0].name}: {shortened(failed[0].message or 'failed', 200)}"
+        return shortened(self.error or "unknown error", 200)
 
 
 @contextmanager

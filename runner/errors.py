@@ -21,3 +21,9 @@ def first_line(exc: BaseException | None) -> str:
         return "unknown error"
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def shortened(text: str, limit: int = 300) -> str:
+    """A message on one line, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

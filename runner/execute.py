@@ -7,11 +7,13 @@ legacy ids; a resumed execution skips the entities, phases and batches it alread
 Transient failures (lost connection, deadlock, serialization failure) are retried with
 exponential backoff. The audit store records every start, progress, completion, error and
 validation.
+
+The batches are runner/batches.py's, the gate after each phase runner/gate.py's, and what the
+phases build is read from the manifest's graph by runner/graph.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 import uuid
@@ -21,20 +23,14 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from runner import contracts, deferral
 from runner.audit import AuditStore, now
+from runner.batches import BatchLoading
 from runner.dbt import FAILED, DbtProject, InvocationResult
-from runner.errors import CutoverError
+from runner.errors import CutoverError, shortened
 from runner.faults import checkpoint
-from runner.model import (
-    EntityRun,
-    ExecutionPlan,
-    MigrationAuditEntry,
-    MigrationExecution,
-    MigrationPhase,
-    ValidationCheck,
-    ValidationResult,
-)
+from runner.gate import PhaseGate, StopRun
+from runner.graph import NodeGraph, joined_chains, phase_members, split_by_phase
+from runner.model import EntityRun, ExecutionPlan, MigrationAuditEntry, MigrationExecution, MigrationPhase
 from runner.rollback import downstream, drop_old_before_images, in_dependency_order, take_snapshots
 from runner.settings import EnvironmentProfile
 
@@ -51,114 +47,8 @@ PERMANENT = re.compile(
     r"password authentication failed|no pg_hba.conf entry|role .* does not exist|database .* does not exist",
     re.IGNORECASE,
 )
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
-# Tests run at each validation level (dbt selection methods); comprehensive runs them all.
 SLOWEST_NODES = 8  # per dbt invocation, in the audit trail
-LEVEL_EXCLUDES = {
-    "basic": [
-        "test_type:singular",
-        "test_name:relationships",
-        "test_name:accepted_values",
-        "test_name:matches_legacy_row_count",
-        "test_name:expression_is_true",
-    ],
-    "standard": ["test_type:singular", "test_name:matches_legacy_row_count"],
-    "comprehensive": [],
-}
-
-
-class StopRun(CutoverError):
-    """A stop rule fired: an error-severity test failed or a quarantine rate is too high."""
-
-
-class InjectedFailure(CutoverError):
-    """A failure injected by a test (CUTOVER_FAIL_AFTER_BATCHES) to prove resume works."""
-
-
-@dataclass
-class NodeGraph:
-    """What to build for an entity: its model and the staging, intermediate and quarantine
-    models it needs, never another entity nor the models another entity reads directly (its
-    verdicts, which a child's verdicts also read to learn what changed): those belong to their
-    own phase."""
-
-    manifest: object
-    entities: set[str]
-    package: str = "cutover"
-    _cache: dict[str, list[str]] = field(default_factory=dict)
-    _owners: dict[str, str] | None = None
-    _ready: dict[tuple[str, frozenset[str]], bool] = field(default_factory=dict)
-
-    def _owner(self, unique_id: str) -> str | None:
-        """The entity whose model reads this node directly, if any."""
-        if self._owners is None:
-            self._owners = {}
-            for entity in self.entities:
-                entity_node = self.manifest.nodes.get(f"model.{self.package}.{entity}")
-                for parent in entity_node.depends_on.nodes if entity_node else []:
-                    self._owners.setdefault(parent, entity)
-        return self._owners.get(unique_id)
-
-    def reads_only(self, unique_id: str, built: frozenset[str] = frozenset()) -> bool:
-        """A model built from legacy tables, seeds and the `built` entities (of phases already
-        validated) alone, directly or through other such models (a staging copy, the parsed plan
-        documents, the verdicts of a later phase's entity whose parents are all built): nothing
-        still to come reads into it, so it can be built before its own phase."""
-        key = (unique_id, built)
-        if key not in self._ready:
-            node = self.manifest.nodes.get(unique_id)
-            self._ready[key] = (
-                node is not None
-                and node.resource_type == "model"
-                and node.name not in self.entities
-                and all(
-                    parent.startswith(("source.", "seed."))
-                    or parent.rsplit(".", 1)[1] in built
-                    or self.reads_only(parent, built)
-                    for parent in node.depends_on.nodes
-                )
-            )
-        return self._ready[key]
-
-    def tests_of(self, models: list[str], built: frozenset[str], pending: set[str]) -> list[str]:
-        """The tests that read these models and otherwise only what is built before them (legacy,
-        seeds, the `built` entities and the models that read only those, apart from the
-        `pending` ones), so that they can run beside them. A test that also reads a model still
-        to come runs when that one is selected (indirect selection `buildable`)."""
-        chosen = set(models)
-        tests = []
-        for unique_id, node in self.manifest.nodes.items():
-            if node.resource_type != "test" or not chosen & set(node.depends_on.nodes):
-                continue
-            if all(
-                parent in chosen
-                or parent.startswith(("source.", "seed."))
-                or parent.rsplit(".", 1)[1] in built
-                or (parent not in pending and self.reads_only(parent, built))
-                for parent in node.depends_on.nodes
-            ):
-                tests.append(unique_id)
-        return sorted(tests)
-
-    def support_nodes(self, entity: str) -> list[str]:
-        if entity not in self._cache:
-            nodes = self.manifest.nodes
-            found: list[str] = []
-            stack = [f"model.{self.package}.{entity}"]
-            seen = set(stack)
-            while stack:
-                for parent in nodes[stack.pop()].depends_on.nodes:
-                    node = nodes.get(parent)
-                    if parent in seen or node is None or node.resource_type != "model":
-                        continue
-                    seen.add(parent)
-                    if node.name in self.entities or self._owner(parent) not in (None, entity):
-                        continue
-                    found.append(node.name)
-                    stack.append(parent)
-            self._cache[entity] = sorted(found)
-        return self._cache[entity]
 
 
 @dataclass
@@ -185,27 +75,7 @@ class PhaseWork:
     clock: float = field(default_factory=time.perf_counter)
 
 
-@dataclass
-class BatchedLoad:
-    """A massive entity loading in checkpointed batches: its ranges still to load."""
-
-    entity: str
-    pending: list[tuple[int, int]]
-    first_load: bool
-    task: TaskID
-    rows: int = 0
-    seconds: float = 0.0
-
-    @property
-    def next(self) -> tuple[int, int]:
-        return self.pending[0]
-
-    @property
-    def label(self) -> str:
-        return f"{self.pending[0][0]}..{self.pending[0][1]}" if self.pending else "(none left)"
-
-
-class Executor:
+class Executor(BatchLoading, PhaseGate):
     def __init__(
         self,
         project: DbtProject,
@@ -279,7 +149,7 @@ class Executor:
                 if transient:
                     raise CutoverError(
                         f"{what} failed {attempts + 1} times on transient errors (the last: "
-                        f"{_short(messages)}); the execution can be resumed with `cutover resume`."
+                        f"{shortened(messages)}); the execution can be resumed with `cutover resume`."
                     )
                 return result
             self.log(
@@ -289,7 +159,7 @@ class Executor:
                 phase,
                 entity,
                 attempt=attempt + 1,
-                error=_short(messages),
+                error=shortened(messages),
             )
             self.console.print(
                 f"[yellow]transient failure in {what}; retry {attempt + 1} of {attempts} in {delay:g} s[/]"
@@ -330,7 +200,7 @@ class Executor:
         started = time.perf_counter()
         result = self.dbt(execution, ["run-operation", "prepare_target"], "setting up the target")
         if not result.success:
-            raise CutoverError(f"Setting up the target failed: {_failure(result)}")
+            raise CutoverError(f"Setting up the target failed: {result.reason()}")
         self.store.conn.execute(
             "insert into intermediate.executions_on_work_tables values (%s) on conflict do nothing",
             (execution.id,),
@@ -338,7 +208,7 @@ class Executor:
         if self.vars.get("cutover_full_pass") or not self._seeds_loaded():
             result = self.dbt(execution, ["seed"], "loading the mapping seeds")
             if not result.success:
-                raise CutoverError(f"Loading the mapping seeds failed: {_failure(result)}")
+                raise CutoverError(f"Loading the mapping seeds failed: {result.reason()}")
             seeds = "seeds loaded"
         else:
             seeds = "seeds unchanged since their last load"
@@ -460,12 +330,12 @@ class Executor:
                     )
                     continue
                 phase = group[0]
-                members = _members(plan, entities, phase)
+                members = phase_members(plan, entities, phase)
                 # the batches of a first load leave a core idle: the later phases' verdicts that
                 # read only what the phases before this one built are computed beside them
                 # (not with --phase-by-phase, which builds one phase at a time)
                 earlier = execution.phases[: execution.phases.index(phase)]
-                built = frozenset(e for before in earlier for e in _members(plan, entities, before))
+                built = frozenset(e for before in earlier for e in phase_members(plan, entities, before))
                 chains = self._read_ahead(plan, graph, later, entities, done_entities, built)
                 if options.phase_by_phase:
                     chains = []
@@ -493,7 +363,7 @@ class Executor:
         chains: list[tuple[int, list[str]]] = []
         taken: set[str] = set(self.built_ahead)
         for phase in later:
-            for entity in _members(plan, entities, phase):
+            for entity in phase_members(plan, entities, phase):
                 if entity in done_entities:
                     continue
                 chain = []
@@ -504,7 +374,7 @@ class Executor:
                         chain.append(unique_id)
                 if chain:
                     chains.append((phase.phase, chain))
-        chains = _joined(chains, graph.manifest)
+        chains = joined_chains(chains, graph.manifest)
         if built:
             pending = taken - self.built_ahead
             chains = [(phase, chain + graph.tests_of(chain, built, pending)) for phase, chain in chains]
@@ -526,7 +396,7 @@ class Executor:
         groups: list[list[MigrationPhase]] = []
         joinable = False
         for phase in pending:
-            todo = _members(plan, entities, phase)
+            todo = phase_members(plan, entities, phase)
             alone = (
                 options.phase_by_phase
                 or any(e in done_entities for e in todo)
@@ -673,7 +543,7 @@ class Executor:
             tests_only_failed = together and models and all(n.status != "error" for n in models)
             if not result.success and not tests_only_failed:
                 self._fail(
-                    execution, phase, work.runs, f"Phase {phase.phase} failed to build: {_failure(result)}"
+                    execution, phase, work.runs, f"Phase {phase.phase} failed to build: {result.reason()}"
                 )
             if together:
                 tested = result
@@ -715,7 +585,7 @@ class Executor:
             self._begin_phase(
                 execution,
                 phase,
-                _members(plan, entities, phase),
+                phase_members(plan, entities, phase),
                 set(),
                 progress,
             )
@@ -743,7 +613,7 @@ class Executor:
         # dbt's error events give a failed node's error too; only one with no failed node stops
         # the invocation itself (it did not run, a hook failed), and so every phase
         broken = result.error if not result.failed() else None
-        parts = _split_by_phase(result, broken, phase_of | ahead, self.project.manifest, phases[0].phase)
+        parts = split_by_phase(result, broken, phase_of | ahead, self.project.manifest, phases[0].phase)
         if broken is None:
             self._take_ahead(parts, ahead)
         for index, work in enumerate(works):
@@ -758,7 +628,7 @@ class Executor:
                 if broken is not None or errors or (skipped and not tests_failed):
                     failure = (
                         broken
-                        or (_failure(InvocationResult(success=False, nodes=errors)) if errors else None)
+                        or (InvocationResult(success=False, nodes=errors).reason() if errors else None)
                         or f"{', '.join(skipped[:3])} skipped after a failure upstream"
                     )
                     self._fail(
@@ -784,215 +654,6 @@ class Executor:
             part = parts.get(phase)
             if part is not None and not part.failed():
                 self.built_ahead |= {n.unique_id for n in part.nodes if n.status == "success"}
-
-    # --- massive entities: checkpointed batches ---------------------------------------------------
-
-    def batch_ranges(self, entity: str, staged: str) -> list[tuple[int, int]]:
-        """A fixed grid of legacy-id ranges (multiples of batch_size), open at both ends, so that a
-        resumed execution finds the same batches whatever was inserted or deleted meanwhile."""
-        size = self.settings.batch_size
-        low, high = self.store.conn.execute(
-            f"select coalesce(min(legacy_id), 0), coalesce(max(legacy_id), 0) from staging.{staged}"
-        ).fetchone()
-        first, last = low // size, high // size
-        ranges = []
-        for k in range(first, last + 1):
-            start = INT_MIN if k == first else k * size + 1
-            end = INT_MAX if k == last else (k + 1) * size
-            ranges.append((start, end))
-        return ranges
-
-    def _run_batches(
-        self,
-        execution: MigrationExecution,
-        phase: MigrationPhase,
-        entities: list[str],
-        progress: Progress,
-        ahead: list[tuple[int, list[str]]],
-        options: RunOptions,
-    ) -> dict[str, BatchedLoad]:
-        """The checkpointed batches of a phase's massive entities, side by side: each dbt
-        invocation (a round) loads the next batch of each entity that has one left (var
-        cutover_batch maps each model to its range), so the batches of files run beside those of
-        tasks on the other core instead of after them, and a round costs dbt's set-up once for
-        both. The `ahead` models of later phases (_read_ahead), with their tests, are shared out
-        among the rounds, the last rounds first (tasks alone is a single thread); one that fails
-        is left to its own phase to build again and report."""
-        loads = []
-        for entity in entities:
-            ranges = self.batch_ranges(entity, self._staged_model(entity))
-            finished = self.store.finished_batches(execution.id, entity)
-            empty = self._is_empty(entity)
-            if finished and empty:
-                # the batches recorded as done are not in the table: it was dropped or emptied
-                # since (a benchmark empties the target, so does a DBA by hand); skipped, they
-                # were lost, and only the reconciliation test noticed
-                self.log(
-                    execution,
-                    "progress",
-                    f"{entity}: the {len(finished)} batches recorded as done are not in app.{entity} "
-                    "(dropped or emptied since): loading them again",
-                    phase.phase,
-                    entity,
-                )
-                finished = {}
-            load = BatchedLoad(
-                entity=entity,
-                pending=[r for r in ranges if r[0] not in finished],
-                first_load=not finished and empty,
-                task=progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
-                rows=sum(finished.values()),
-            )
-            progress.update(load.task, completed=len(ranges) - len(load.pending), rows=f"{load.rows:,}")
-            if finished:
-                self.log(
-                    execution,
-                    "progress",
-                    f"{entity}: {len(finished)} batches already done, skipped",
-                    phase.phase,
-                    entity,
-                    records=load.rows,
-                )
-            loads.append(load)
-        rounds: list[dict[str, int]] = [{} for _ in range(max(len(load.pending) for load in loads))]
-        for index, (later, chain) in enumerate(ahead if rounds else []):
-            rounds[len(rounds) - 1 - index % len(rounds)].update(dict.fromkeys(chain, later))
-        # A first load (the table absent or empty, no batch done) defers the secondary indexes and
-        # foreign keys once the first batch has created the table; a resumed one finds them
-        # recorded as deferred and rebuilds them after its last batch (runner/deferral.py).
-        conn = self.store.conn
-        try:
-            self._batch_rounds(execution, phase, loads, progress, rounds, options)
-        except BaseException:
-            # the server may be gone too: then resume (or rollback) rebuilds them
-            for load in loads:
-                with contextlib.suppress(Exception):
-                    deferral.restore(conn, load.entity)
-            raise
-        for load in loads:
-            rebuild_started = time.perf_counter()
-            restored = deferral.restore(conn, load.entity)
-            if restored:
-                seconds = time.perf_counter() - rebuild_started
-                load.seconds += seconds
-                self.log(
-                    execution,
-                    "progress",
-                    f"{load.entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
-                    phase.phase,
-                    load.entity,
-                    seconds=seconds,
-                )
-        return {load.entity: load for load in loads}
-
-    def _batch_rounds(
-        self,
-        execution: MigrationExecution,
-        phase: MigrationPhase,
-        loads: list[BatchedLoad],
-        progress: Progress,
-        rounds: list[dict[str, int]],
-        options: RunOptions,
-    ) -> None:
-        conn = self.store.conn
-        started = time.perf_counter()
-        for ahead in rounds:
-            batches = [load for load in loads if load.pending]
-            for load in batches:
-                created = load.first_load and not self._is_absent(load.entity)
-                if created and not deferral.is_deferred(conn, load.entity):
-                    count = deferral.defer(conn, load.entity)
-                    self.log(
-                        execution,
-                        "progress",
-                        f"{load.entity}: first load, {count} indexes and foreign keys deferred to the end",
-                        phase.phase,
-                        load.entity,
-                    )
-                    load.first_load = False
-                if self.batch_failure_due(load.entity):
-                    raise InjectedFailure(f"Injected failure before a batch of {load.entity} (test hook).")
-            what = ", ".join(f"{load.entity} batch {load.label}" for load in batches)
-            if ahead:
-                models = sum(1 for uid in ahead if uid.startswith("model."))
-                what += f" with {models} models of phases {min(ahead.values())}..{max(ahead.values())}"
-            round_started = time.perf_counter()
-            ranges = {load.entity: {"from": load.next[0], "to": load.next[1]} for load in batches}
-            self.vars = {**self.base_vars, "cutover_batch": ranges}
-            selected = [load.entity for load in batches]
-            selected += [uid.rsplit(".", 1)[1] for uid in ahead]
-            try:
-                result = self.dbt(
-                    execution,
-                    # tests of the ahead models only: those of tasks wait for the last batch
-                    [
-                        "build",
-                        "--select",
-                        *selected,
-                        "--indirect-selection",
-                        "empty",
-                        *self._level_excludes(options.validation_level),
-                    ],
-                    what,
-                    phase=phase.phase,
-                    entity=batches[0].entity if len(batches) == 1 else None,
-                )
-            finally:
-                self.vars = dict(self.base_vars)
-            broken = result.error if not result.failed() else None
-            if broken is not None:
-                raise CutoverError(f"{what[0].upper()}{what[1:]} failed: {broken}")
-            if ahead:
-                owners = {f"model.cutover.{load.entity}": phase.phase for load in batches} | ahead
-                parts = _split_by_phase(result, None, owners, self.project.manifest, phase.phase)
-                self._take_ahead(parts, ahead)
-            seconds = time.perf_counter() - round_started
-            # the batches that succeeded are recorded before a failed one stops the run
-            nodes = {n.name: n for n in result.nodes}
-            done = [load for load in batches if getattr(nodes.get(load.entity), "status", None) == "success"]
-            for load in done:
-                batch_from, batch_to = load.pending.pop(0)
-                rows = int(nodes[load.entity].rows_affected or 0)
-                self.store.record_batch(execution.id, load.entity, batch_from, batch_to, rows, seconds)
-                load.rows += rows
-                load.seconds += seconds
-                self.batches_done_here[load.entity] = self.batches_done_here.get(load.entity, 0) + 1
-                elapsed = max(time.perf_counter() - started, 1e-6)
-                rate = f"{load.rows / elapsed:,.0f}"
-                progress.update(load.task, advance=1, rows=f"{load.rows:,}", rate=rate)
-                self.log(
-                    execution,
-                    "progress",
-                    f"{load.entity}: batch {batch_from}..{batch_to} done",
-                    phase.phase,
-                    load.entity,
-                    records=rows,
-                    seconds=seconds,
-                )
-                if seconds > self.profile.monitoring.alerting.slow_query_threshold:
-                    self.log(
-                        execution,
-                        "progress",
-                        f"{load.entity}: slow batch ({seconds:.0f} s)",
-                        phase.phase,
-                        load.entity,
-                        alert="slow_query",
-                    )
-            for load in done:
-                checkpoint(f"batch:{load.entity}:{self.batches_done_here[load.entity]}")
-            failed = [load for load in batches if load not in done]
-            if failed:
-                load = failed[0]
-                batch_nodes = [n for n in result.nodes if n.name == load.entity]
-                error = _failure(InvocationResult(success=False, nodes=batch_nodes))
-                raise CutoverError(f"Batch {load.label} of {load.entity} failed: {error}")
-
-    def _loads_in_batches(self, execution: MigrationExecution, entity: str) -> bool:
-        """Checkpointed batches are for the first load of a massive entity (its table absent or
-        empty) and for resuming one. An entity already loaded takes a delta's changes in one pass
-        with the rest of its phase: at scale 1.0, eleven batch invocations of tasks and files
-        that each found a few hundred changed rows cost 29 s of a 171 s delta cutover."""
-        return bool(self.store.finished_batches(execution.id, entity)) or self._is_empty(entity)
 
     def _forget_watermarks_of_emptied(self, execution: MigrationExecution, entities: list[str]) -> None:
         """An empty target table has taken in nothing, whatever its watermark says: one emptied
@@ -1032,226 +693,6 @@ class Executor:
             return True
         return self.store.conn.execute(f"select not exists (select 1 from app.{entity})").fetchone()[0]
 
-    def batch_failure_due(self, entity: str) -> bool:
-        """Test hook: CUTOVER_FAIL_AFTER_BATCHES=<entity>:<n> fails before the entity's batch n+1
-        in this process, as a crash in the middle of a massive table would."""
-        import os
-
-        hook = os.environ.get("CUTOVER_FAIL_AFTER_BATCHES", "")
-        name, _, count = hook.partition(":")
-        return name == entity and self.batches_done_here.get(entity, 0) >= int(count or 0)
-
-    def _staged_model(self, entity: str) -> str:
-        node = self.project.manifest.nodes[f"model.cutover.{entity}"]
-        table = node.meta["legacy_tables"][0]
-        return "stg_legacy__" + table.removeprefix("dispatch_")
-
-    # --- validation gate --------------------------------------------------------------------------
-
-    def _validate_phase(
-        self,
-        execution: MigrationExecution,
-        plan: ExecutionPlan,
-        graph: NodeGraph,
-        phase: MigrationPhase,
-        members: list[str],
-        runs: dict[str, EntityRun],
-        level: str,
-        tested: InvocationResult | None = None,
-    ) -> None:
-        """The phase gate. `tested`: the phase's `dbt build`, whose tests are the gate's; otherwise
-        the phase's tests run here."""
-        started = time.perf_counter()
-        if tested is None:
-            nodes = sorted({n for e in members for n in graph.support_nodes(e)} | set(members))
-            command = ["test", "--select", *nodes, *self._level_excludes(level)]
-            result = self.dbt(execution, command, f"validation of phase {phase.phase}", phase=phase.phase)
-        else:
-            result = tested
-        checkpoint(f"phase:{phase.phase}:validating")
-        tests = [n for n in result.nodes if n.resource_type == "test"]
-        failed = [n for n in tests if n.status in ("fail", "error")]
-        warned = [n for n in tests if n.status == "warn"]
-        counts = self._entity_counts(members)
-        problems = []
-        for entity in members:
-            legacy, migrated, quarantined, merged, quality = counts[entity]
-            run = runs.get(entity) or EntityRun(entity, phase.phase)
-            run.expected_records, run.migrated_records, run.quarantined_records = (
-                legacy,
-                migrated,
-                quarantined,
-            )
-            rate = 100.0 * quarantined / legacy if legacy else 0.0
-            tolerance = plan.entities[entity].spec.error_tolerance
-            tolerance = self.settings.error_tolerance if tolerance is None else tolerance
-            declared = contracts.declared(self.project.manifest.nodes[f"model.cutover.{entity}"])
-            lapsed = contracts.gaps(self.store.conn, f"app.{entity}", declared)
-            own_failed = [n for n in failed if _concerns(n.unique_id, entity, graph)]
-            own_warned = [n for n in warned if _concerns(n.unique_id, entity, graph)]
-            checks = [
-                ValidationCheck(
-                    "count",
-                    "reconciliation",
-                    "passed" if legacy == migrated + quarantined + merged else "failed",
-                    legacy,
-                    migrated + quarantined + merged,
-                    f"{legacy} legacy = {migrated} migrated + {quarantined} quarantined + {merged} merged",
-                ),
-                ValidationCheck(
-                    "quality",
-                    "quarantine rate",
-                    "passed" if rate <= tolerance else "failed",
-                    f"<= {tolerance}%",
-                    f"{rate:.2f}%",
-                    f"{quarantined} of {legacy} rows quarantined",
-                ),
-                ValidationCheck(
-                    "integrity",
-                    "contract constraints",
-                    "failed" if lapsed else "passed",
-                    len(declared),
-                    len(declared) - len(lapsed),
-                    "; ".join(lapsed)
-                    or f"{len(declared)} declared keys, foreign keys and NOT NULL columns in force",
-                ),
-                *(
-                    ValidationCheck(check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
-                    for n in own_failed
-                ),
-                *(
-                    ValidationCheck(check_type(n.name), n.name, "warning", 0, n.message, n.message or "")
-                    for n in own_warned
-                ),
-            ]
-            if (
-                rate > self.profile.monitoring.alerting.error_threshold
-                and self.profile.monitoring.alerting.enabled
-            ):
-                self.log(
-                    execution,
-                    "validate",
-                    f"{entity}: {rate:.2f}% quarantined (alert threshold "
-                    f"{self.profile.monitoring.alerting.error_threshold}%)",
-                    phase.phase,
-                    entity,
-                    alert="error_rate",
-                )
-            validation = ValidationResult(
-                entity=entity,
-                timestamp=now(),
-                checks=checks,
-                record_count_match=checks[0].status == "passed",
-                referential_integrity=not any("relationships" in n.name for n in own_failed)
-                and not any("foreign key" in gap for gap in lapsed),
-                data_quality=quality,
-            )
-            issues = [
-                {
-                    "severity": "critical",
-                    "category": "data_loss",
-                    "description": c.message,
-                    "affectedRecords": 0,
-                    "suggestion": "see logs/dbt.log",
-                }
-                for c in checks
-                if c.status == "failed"
-            ]
-            self.store.record_validation(execution.id, phase.phase, level, validation, issues)
-            run.status = "failed" if validation.overall_status == "failed" else "completed"
-            self.store.save_entity_run(execution.id, run, merged, quality)
-            self.log(
-                execution,
-                "validate",
-                f"{entity}: {validation.overall_status}",
-                phase.phase,
-                entity,
-                records=migrated,
-                quarantined=quarantined,
-                data_quality=quality,
-            )
-            if run.status == "completed":
-                self.log(
-                    execution,
-                    "complete",
-                    f"{entity} migrated",
-                    phase.phase,
-                    entity,
-                    records=run.rows_written,
-                    seconds=run.seconds,
-                )
-            phase.records_processed += legacy
-            phase.records_successful += migrated
-            phase.records_failed += quarantined
-            execution.total_records_processed += migrated + merged
-            if rate > tolerance:
-                problems.append(
-                    f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
-                )
-            problems += [f"test {n.name} failed" for n in own_failed]
-            problems += [f"app.{entity}: {gap}" for gap in lapsed]
-        if not result.success and not failed:
-            problems.append(f"the validation could not run: {_failure(result)}")
-        self.log(
-            execution,
-            "validate",
-            f"phase {phase.phase}: {len(tests)} tests, {len(failed)} failed, {len(warned)} warnings",
-            phase.phase,
-            seconds=time.perf_counter() - started,
-        )
-        if problems:
-            self._fail(
-                execution,
-                phase,
-                {},
-                f"Phase {phase.phase} stopped the run: {'; '.join(problems[:3])}"
-                + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
-                + ".",
-            )
-
-    @staticmethod
-    def _level_excludes(level: str) -> list[str]:
-        return ["--exclude", *LEVEL_EXCLUDES[level]] if LEVEL_EXCLUDES[level] else []
-
-    def _entity_counts(self, entities: Iterable[str]) -> dict[str, tuple[int, int, int, int, float]]:
-        counts = {}
-        for entity in entities:
-            row = self.store.conn.execute(
-                f"""
-                select
-                    count(*),
-                    count(*) filter (where reject_reason is not null),
-                    count(*) filter (where reject_reason is null and cardinality(dq_issues) > 0),
-                    {
-                    "count(*) filter (where merged_into_legacy_id is not null)"
-                    if self._has_merges(entity)
-                    else "0"
-                }
-                from intermediate.int_{entity}__validated
-                """
-            ).fetchone()
-            legacy, quarantined, with_issues, merged = (int(v) for v in row)
-            migrated = self.store.conn.execute(f"select count(*) from app.{entity}").fetchone()[0]
-            clean = legacy - merged - quarantined - with_issues
-            quality = round(100.0 * clean / (legacy - merged), 1) if legacy - merged else 100.0
-            counts[entity] = (legacy, migrated, quarantined, merged, quality)
-        return counts
-
-    def _has_merges(self, entity: str) -> bool:
-        node = self.project.manifest.nodes[f"model.cutover.int_{entity}__validated"]
-        return "merged_into_legacy_id" in node.columns
-
-    def _fail(
-        self, execution: MigrationExecution, phase: MigrationPhase, runs: dict[str, EntityRun], message: str
-    ) -> None:
-        for run in runs.values():
-            run.status, run.ended_at = "failed", now()
-            self.store.save_entity_run(execution.id, run)
-        phase.status, phase.ended_at = "failed", now()
-        self.store.update_phase(execution.id, phase)
-        self.log(execution, "error", message, phase.phase)
-        raise StopRun(message)
-
 
 def new_execution_id() -> str:
     return str(uuid.uuid4())
@@ -1261,89 +702,3 @@ def _vars(values: dict) -> str:
     import json
 
     return json.dumps(values)
-
-
-def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _members(plan: ExecutionPlan, entities: list[str], phase: MigrationPhase) -> list[str]:
-    """The selected entities of a phase."""
-    return [e for e in entities if plan.entities[e].spec.phase == phase.phase]
-
-
-def _joined(chains: list[tuple[int, list[str]]], manifest) -> list[tuple[int, list[str]]]:
-    """The chains of models built ahead, joined where a model of one reads a model of another
-    (a staging copy that two later entities read goes to the chain of the first), so that the
-    batch rounds, which share the chains out, never build a reader before what it reads."""
-    owner = {uid: index for index, (_, chain) in enumerate(chains) for uid in chain}
-    root = list(range(len(chains)))
-
-    def find(index: int) -> int:
-        while root[index] != index:
-            index = root[index]
-        return index
-
-    for index, (_, chain) in enumerate(chains):
-        for uid in chain:
-            for parent in manifest.nodes[uid].depends_on.nodes:
-                if parent in owner:
-                    root[find(owner[parent])] = find(index)
-    groups: dict[int, tuple[int, list[str]]] = {}
-    for index, (phase, chain) in enumerate(chains):
-        first, models = groups.get(find(index), (phase, []))
-        groups[find(index)] = (min(first, phase), models + chain)
-    return list(groups.values())  # in the order of each group's first chain
-
-
-def _split_by_phase(
-    result: InvocationResult, broken: str | None, phase_of: dict[str, int], manifest, first: int
-) -> dict[int, InvocationResult]:
-    """One build of several phases, told per phase: a model by the phase that owns it, a test
-    by the latest phase among the models it reads (a relationship test belongs to the child's
-    phase, whose gate it guards)."""
-    nodes: dict[int, list] = {}
-    for node in result.nodes:
-        if node.resource_type == "test":
-            test = manifest.nodes.get(node.unique_id)
-            parents = test.depends_on.nodes if test is not None else []
-            phase = max((phase_of[p] for p in parents if p in phase_of), default=first)
-        else:
-            phase = phase_of.get(node.unique_id, first)
-        nodes.setdefault(phase, []).append(node)
-    return {
-        phase: InvocationResult(
-            success=broken is None and not any(n.status in FAILED for n in part),
-            nodes=part,
-            error=broken,
-        )
-        for phase, part in nodes.items()
-    }
-
-
-def _failure(result: InvocationResult) -> str:
-    failed = result.failed()
-    if failed:
-        first = failed[0]
-        return f"{first.name}: {_short(first.message or 'failed', 200)}"
-    return _short(result.error or "unknown error", 200)
-
-
-def check_type(test_name: str) -> str:
-    if "reconcile" in test_name or "row_count" in test_name:
-        return "count"
-    if "relationships" in test_name:
-        return "integrity"
-    if test_name.startswith(("unique", "not_null", "accepted_values", "expression_is_true")):
-        return "quality"
-    return "business_rule"
-
-
-def _concerns(test_uid: str, entity: str, graph: NodeGraph) -> bool:
-    """A test concerns an entity when it tests the entity or one of the models it is built from."""
-    node = graph.manifest.nodes.get(test_uid)
-    if node is None:
-        return False
-    mine = {f"model.{graph.package}.{n}" for n in [entity, *graph.support_nodes(entity)]}
-    return bool(set(node.depends_on.nodes) & mine)

@@ -12,8 +12,9 @@ from runner.audit import AuditStore, now
 from runner.config import legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
-from runner.execute import Executor, RunOptions, StopRun, new_execution_id
+from runner.execute import Executor, RunOptions, new_execution_id
 from runner.faults import checkpoint
+from runner.gate import StopRun
 from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
 from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities
 from runner.preflight import check_servers

@@ -14,7 +14,7 @@ from runner.audit import AuditStore
 from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
-from runner.execute import LEVEL_EXCLUDES, check_type
+from runner.gate import LEVEL_EXCLUDES, check_type
 from runner.plan import entities_from_manifest
 
 

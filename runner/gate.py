@@ -1,0 +1,260 @@
+"""The gate after each phase: the phase's tests, and per entity the count reconciliation
+(legacy = migrated + quarantined + merged), the quarantine rate against its tolerance and the
+contract's constraints in the catalog; recorded as validation results, and a failed check stops
+the run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from runner import contracts
+from runner.audit import now
+from runner.dbt import InvocationResult
+from runner.errors import CutoverError
+from runner.faults import checkpoint
+from runner.graph import NodeGraph
+from runner.model import (
+    EntityRun,
+    ExecutionPlan,
+    MigrationExecution,
+    MigrationPhase,
+    ValidationCheck,
+    ValidationResult,
+)
+
+# Tests run at each validation level (dbt selection methods); comprehensive runs them all.
+LEVEL_EXCLUDES = {
+    "basic": [
+        "test_type:singular",
+        "test_name:relationships",
+        "test_name:accepted_values",
+        "test_name:matches_legacy_row_count",
+        "test_name:expression_is_true",
+    ],
+    "standard": ["test_type:singular", "test_name:matches_legacy_row_count"],
+    "comprehensive": [],
+}
+
+
+class StopRun(CutoverError):
+    """A stop rule fired: an error-severity test failed or a quarantine rate is too high."""
+
+
+class PhaseGate:
+    """The Executor's phase gate (a mixin: it uses the Executor's dbt, log, store, settings,
+    profile and project)."""
+
+    def _validate_phase(
+        self,
+        execution: MigrationExecution,
+        plan: ExecutionPlan,
+        graph: NodeGraph,
+        phase: MigrationPhase,
+        members: list[str],
+        runs: dict[str, EntityRun],
+        level: str,
+        tested: InvocationResult | None = None,
+    ) -> None:
+        """The phase gate. `tested`: the phase's `dbt build`, whose tests are the gate's; otherwise
+        the phase's tests run here."""
+        started = time.perf_counter()
+        if tested is None:
+            nodes = sorted({n for e in members for n in graph.support_nodes(e)} | set(members))
+            command = ["test", "--select", *nodes, *self._level_excludes(level)]
+            result = self.dbt(execution, command, f"validation of phase {phase.phase}", phase=phase.phase)
+        else:
+            result = tested
+        checkpoint(f"phase:{phase.phase}:validating")
+        tests = [n for n in result.nodes if n.resource_type == "test"]
+        failed = [n for n in tests if n.status in ("fail", "error")]
+        warned = [n for n in tests if n.status == "warn"]
+        counts = self._entity_counts(members)
+        problems = []
+        for entity in members:
+            legacy, migrated, quarantined, merged, quality = counts[entity]
+            run = runs.get(entity) or EntityRun(entity, phase.phase)
+            run.expected_records, run.migrated_records, run.quarantined_records = (
+                legacy,
+                migrated,
+                quarantined,
+            )
+            rate = 100.0 * quarantined / legacy if legacy else 0.0
+            tolerance = plan.entities[entity].spec.error_tolerance
+            tolerance = self.settings.error_tolerance if tolerance is None else tolerance
+            declared = contracts.declared(self.project.manifest.nodes[f"model.cutover.{entity}"])
+            lapsed = contracts.gaps(self.store.conn, f"app.{entity}", declared)
+            own_failed = [n for n in failed if graph.concerns(n.unique_id, entity)]
+            own_warned = [n for n in warned if graph.concerns(n.unique_id, entity)]
+            checks = [
+                ValidationCheck(
+                    "count",
+                    "reconciliation",
+                    "passed" if legacy == migrated + quarantined + merged else "failed",
+                    legacy,
+                    migrated + quarantined + merged,
+                    f"{legacy} legacy = {migrated} migrated + {quarantined} quarantined + {merged} merged",
+                ),
+                ValidationCheck(
+                    "quality",
+                    "quarantine rate",
+                    "passed" if rate <= tolerance else "failed",
+                    f"<= {tolerance}%",
+                    f"{rate:.2f}%",
+                    f"{quarantined} of {legacy} rows quarantined",
+                ),
+                ValidationCheck(
+                    "integrity",
+                    "contract constraints",
+                    "failed" if lapsed else "passed",
+                    len(declared),
+                    len(declared) - len(lapsed),
+                    "; ".join(lapsed)
+                    or f"{len(declared)} declared keys, foreign keys and NOT NULL columns in force",
+                ),
+                *(
+                    ValidationCheck(check_type(n.name), n.name, "failed", 0, n.message, n.message or "")
+                    for n in own_failed
+                ),
+                *(
+                    ValidationCheck(check_type(n.name), n.name, "warning", 0, n.message, n.message or "")
+                    for n in own_warned
+                ),
+            ]
+            if (
+                rate > self.profile.monitoring.alerting.error_threshold
+                and self.profile.monitoring.alerting.enabled
+            ):
+                self.log(
+                    execution,
+                    "validate",
+                    f"{entity}: {rate:.2f}% quarantined (alert threshold "
+                    f"{self.profile.monitoring.alerting.error_threshold}%)",
+                    phase.phase,
+                    entity,
+                    alert="error_rate",
+                )
+            validation = ValidationResult(
+                entity=entity,
+                timestamp=now(),
+                checks=checks,
+                record_count_match=checks[0].status == "passed",
+                referential_integrity=not any("relationships" in n.name for n in own_failed)
+                and not any("foreign key" in gap for gap in lapsed),
+                data_quality=quality,
+            )
+            issues = [
+                {
+                    "severity": "critical",
+                    "category": "data_loss",
+                    "description": c.message,
+                    "affectedRecords": 0,
+                    "suggestion": "see logs/dbt.log",
+                }
+                for c in checks
+                if c.status == "failed"
+            ]
+            self.store.record_validation(execution.id, phase.phase, level, validation, issues)
+            run.status = "failed" if validation.overall_status == "failed" else "completed"
+            self.store.save_entity_run(execution.id, run, merged, quality)
+            self.log(
+                execution,
+                "validate",
+                f"{entity}: {validation.overall_status}",
+                phase.phase,
+                entity,
+                records=migrated,
+                quarantined=quarantined,
+                data_quality=quality,
+            )
+            if run.status == "completed":
+                self.log(
+                    execution,
+                    "complete",
+                    f"{entity} migrated",
+                    phase.phase,
+                    entity,
+                    records=run.rows_written,
+                    seconds=run.seconds,
+                )
+            phase.records_processed += legacy
+            phase.records_successful += migrated
+            phase.records_failed += quarantined
+            execution.total_records_processed += migrated + merged
+            if rate > tolerance:
+                problems.append(
+                    f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
+                )
+            problems += [f"test {n.name} failed" for n in own_failed]
+            problems += [f"app.{entity}: {gap}" for gap in lapsed]
+        if not result.success and not failed:
+            problems.append(f"the validation could not run: {result.reason()}")
+        self.log(
+            execution,
+            "validate",
+            f"phase {phase.phase}: {len(tests)} tests, {len(failed)} failed, {len(warned)} warnings",
+            phase.phase,
+            seconds=time.perf_counter() - started,
+        )
+        if problems:
+            self._fail(
+                execution,
+                phase,
+                {},
+                f"Phase {phase.phase} stopped the run: {'; '.join(problems[:3])}"
+                + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+                + ".",
+            )
+
+    @staticmethod
+    def _level_excludes(level: str) -> list[str]:
+        return ["--exclude", *LEVEL_EXCLUDES[level]] if LEVEL_EXCLUDES[level] else []
+
+    def _entity_counts(self, entities: Iterable[str]) -> dict[str, tuple[int, int, int, int, float]]:
+        counts = {}
+        for entity in entities:
+            row = self.store.conn.execute(
+                f"""
+                select
+                    count(*),
+                    count(*) filter (where reject_reason is not null),
+                    count(*) filter (where reject_reason is null and cardinality(dq_issues) > 0),
+                    {
+                    "count(*) filter (where merged_into_legacy_id is not null)"
+                    if self._has_merges(entity)
+                    else "0"
+                }
+                from intermediate.int_{entity}__validated
+                """
+            ).fetchone()
+            legacy, quarantined, with_issues, merged = (int(v) for v in row)
+            migrated = self.store.conn.execute(f"select count(*) from app.{entity}").fetchone()[0]
+            clean = legacy - merged - quarantined - with_issues
+            quality = round(100.0 * clean / (legacy - merged), 1) if legacy - merged else 100.0
+            counts[entity] = (legacy, migrated, quarantined, merged, quality)
+        return counts
+
+    def _has_merges(self, entity: str) -> bool:
+        node = self.project.manifest.nodes[f"model.cutover.int_{entity}__validated"]
+        return "merged_into_legacy_id" in node.columns
+
+    def _fail(
+        self, execution: MigrationExecution, phase: MigrationPhase, runs: dict[str, EntityRun], message: str
+    ) -> None:
+        for run in runs.values():
+            run.status, run.ended_at = "failed", now()
+            self.store.save_entity_run(execution.id, run)
+        phase.status, phase.ended_at = "failed", now()
+        self.store.update_phase(execution.id, phase)
+        self.log(execution, "error", message, phase.phase)
+        raise StopRun(message)
+
+
+def check_type(test_name: str) -> str:
+    if "reconcile" in test_name or "row_count" in test_name:
+        return "count"
+    if "relationships" in test_name:
+        return "integrity"
+    if test_name.startswith(("unique", "not_null", "accepted_values", "expression_is_true")):
+        return "quality"
+    return "business_rule"
