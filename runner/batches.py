@@ -51,7 +51,8 @@ class BatchedLoad:
 
 class BatchLoading:
     """The Executor's batched loads (a mixin: it uses the Executor's dbt, log, store, settings,
-    profile, project, vars and built_ahead)."""
+    profile, project, vars, batches_done_here, _take_ahead and table checks, and the gate's
+    _level_excludes)."""
 
     def batch_ranges(self, entity: str, staged: str) -> list[tuple[int, int]]:
         """A fixed grid of legacy-id ranges (multiples of batch_size), open at both ends, so that a
