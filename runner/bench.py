@@ -391,6 +391,7 @@ def benchmark(scale: float, seed: int, fraction: float, log: Path, say) -> Bench
         "inserted": sum(mutation.inserted.values()),
         "updated": sum(mutation.updated.values()),
         "deleted": sum(mutation.deleted.values()),
+        "restored": sum(mutation.restored.values()),
     }
     changed = sum(counts.values())
     measured(

@@ -175,7 +175,8 @@ def legacy_generate(scale: float, seed: int) -> None:
     type=int,
     default=1,
     show_default=True,
-    help="Which rehearsal interval this is; its changes are dated 2026-01-01 + N days.",
+    help="Which rehearsal interval this is: it chooses the rows that change (saves are stamped with "
+    "the legacy server's clock, as the application's are).",
 )
 @friendly_errors
 def legacy_mutate(fraction: float, seed: int, round_: int) -> None:
@@ -184,8 +185,10 @@ def legacy_mutate(fraction: float, seed: int, round_: int) -> None:
 
     result = mutate(legacy_admin_endpoint(), fraction, seed, round_, progress=_progress_printer("changed"))
     out.print(
-        f"Inserted {sum(result.inserted.values()):,}, updated {sum(result.updated.values()):,} "
-        f"and deleted {sum(result.deleted.values()):,} rows in {result.seconds:.1f} s."
+        f"Inserted {sum(result.inserted.values()):,} rows ({sum(result.imported.values()):,} imported "
+        f"with their own `modified`), restored {sum(result.restored.values()):,} from a backup, updated "
+        f"{sum(result.updated.values()):,} ({sum(result.kept_modified.values()):,} leaving `modified` "
+        f"alone) and deleted {sum(result.deleted.values()):,} in {result.seconds:.1f} s."
     )
 
 

@@ -52,6 +52,19 @@ create function pg_temp.later(salt integer, id bigint, created timestamp) return
 language sql immutable parallel safe as
 'select created + (timestamp ''2026-01-01'' - created) * pg_temp.r(salt, id) ^ 4';
 
+-- `modified` of a row saved at `created` and later (pg_temp.later), but for one row in two
+-- thousand whose application server's clock was decades ahead (one, forced, in the year 2999),
+-- and one in two thousand imported with no `modified` at all.
+create function pg_temp.modified(salt integer, id bigint, created timestamp) returns timestamp
+language sql immutable parallel safe as
+'select case
+    when id = 2 + (salt + 7000) % 20 then timestamp ''2999-12-31 23:00''
+    when pg_temp.hit(salt + 7000, id, 0.0005)
+        then timestamp ''2090-01-01'' + pg_temp.ri(salt + 7001, id, 3650) * interval ''1 day''
+    when pg_temp.hit(salt + 7002, id, 0.0005) then null
+    else pg_temp.later(salt, id, created)
+end';
+
 create function pg_temp.phone(salt integer, id bigint) returns text
 language sql immutable parallel safe as
 'select case pg_temp.ri(salt, id, 6)

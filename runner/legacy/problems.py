@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runner.legacy.tables import TABLES
+
 
 @dataclass(frozen=True)
 class DataProblem:
@@ -29,6 +31,53 @@ def _orphan(table: str, column: str, parent: str, rate: str) -> DataProblem:
         f"and not exists (select 1 from {parent} as p where p.id = c.{column})",
     )
 
+
+def _sparse_ids(table: str, first_id: int, rate: str) -> DataProblem:
+    return DataProblem(
+        table,
+        "sparse_ids",
+        rate,
+        f"the sequence was moved by hand after an import: the last rows have ids from {first_id:,}",
+        f"select count(*) from {table} where id >= {first_id}",
+    )
+
+
+# The tables with Django's `modified` (auto_now): its quirks (shared/LEGACY_SOURCE.md).
+MODIFIED_TABLES = (
+    "dispatch_office",
+    "dispatch_userprofile",
+    "dispatch_doctor",
+    "dispatch_patient",
+    "dispatch_order",
+    "dispatch_product",
+    "dispatch_task",
+    "dispatch_case",
+    "dispatch_jaw",
+    "dispatch_plan",
+    "dispatch_project",
+    "dispatch_doctornote",
+)
+
+MODIFIED_PROBLEMS: tuple[DataProblem, ...] = tuple(
+    problem
+    for table in MODIFIED_TABLES
+    for problem in (
+        DataProblem(
+            table,
+            "modified_in_future",
+            "0.05% (2090 to 2099; one row 2999-12-31)",
+            "modified later than now: an application server's clock was wrong",
+            f"select count(*) from {table} where modified > localtimestamp",
+        ),
+        DataProblem(
+            table,
+            "missing_modified",
+            "0.05%",
+            "modified NULL: imported without one",
+            f"select count(*) from {table} where modified is null",
+        ),
+    )
+)
 
 PROBLEMS: tuple[DataProblem, ...] = (
     DataProblem(
@@ -542,4 +591,10 @@ PROBLEMS: tuple[DataProblem, ...] = (
         "rating 0 or 10",
         "select count(*) from dispatch_feedback where rating not between 1 and 5",
     ),
+    *(
+        _sparse_ids(t.name, t.sparse_ids.first_id, f"{t.sparse_ids.share:.0%}")
+        for t in TABLES
+        if t.sparse_ids
+    ),
+    *MODIFIED_PROBLEMS,
 )

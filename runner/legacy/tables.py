@@ -20,6 +20,15 @@ class LegacyTable:
     update_set: str | None = None
     # Tables whose rows are generated per row of another table (ids follow that table's ids).
     follows: str | None = None
+    # Ids are not dense (shared/LEGACY_SOURCE.md): the sequence was moved by hand after an
+    # import, so the last `share` of the rows have ids from `first_id` on (SparseIds).
+    sparse_ids: SparseIds | None = None
+
+
+@dataclass(frozen=True)
+class SparseIds:
+    share: float
+    first_id: int
 
 
 OFFICE = LegacyTable(
@@ -53,7 +62,7 @@ select
     end,
     pg_temp.r(118, g.id) < 0.92,
     c.created,
-    pg_temp.later(119, g.id, c.created)
+    pg_temp.modified(119, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(130, g.id) as created) as c
 """,
@@ -148,7 +157,7 @@ select
     end,
     case when pg_temp.r(414, g.id) < 0.6 then null else 'avatars/' || g.id || '.png' end,
     c.created,
-    pg_temp.later(415, g.id, c.created)
+    pg_temp.modified(415, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(420, g.id) as created) as c
 where not pg_temp.hit(401, g.id, 0.01)
@@ -173,7 +182,7 @@ select
     pg_temp.pick(507, g.id, array['Dr.', 'Dr.', 'DDS', 'DMD', '']),
     pg_temp.hit(508, g.id, 0.03),
     c.created,
-    pg_temp.later(509, g.id, c.created)
+    pg_temp.modified(509, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(520, g.id) as created) as c
 """,
@@ -227,12 +236,13 @@ select
     'C' || lpad(g.id::text, 7, '0'),
     pg_temp.hit(714, g.id, 0.02),
     c.created,
-    pg_temp.later(715, g.id, c.created)
+    pg_temp.modified(715, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(720, g.id) as created) as c
 cross join lateral (select date '1940-01-01' + pg_temp.ri(716, g.id, 27000) as dob) as b
 """,
     update_set="phone = pg_temp.phone(730 + $round, id)",
+    sparse_ids=SparseIds(0.05, 500_001),
 )
 
 ORDER = LegacyTable(
@@ -258,7 +268,7 @@ select
     case when o.status <> 1 then o.created + pg_temp.ri(811, o.id, 72) * interval '1 hour' end,
     case when o.status in (4, 5) then o.created + pg_temp.ri(812, o.id, 30) * interval '1 day' end,
     o.created,
-    pg_temp.later(813, o.id, o.created)
+    pg_temp.modified(813, o.id, o.created)
 from (
     select
         g.id,
@@ -273,6 +283,7 @@ from (
 left join dispatch_patient as p on p.id = o.patient_id
 """,
     update_set="status = least(status + 1, 6), notes = pg_temp.words(840 + $round, id, 5)",
+    sparse_ids=SparseIds(0.05, 1_000_001),
 )
 
 PRODUCT = LegacyTable(
@@ -294,7 +305,7 @@ select
         else pg_temp.pick(911, g.id, array['active', 'active', 'Active', 'shipped', 'cancelled',
             'returned']) end,
     c.created,
-    pg_temp.later(912, g.id, c.created)
+    pg_temp.modified(912, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(920, g.id) as created) as c
 """,
@@ -322,7 +333,7 @@ select
         then t.created + pg_temp.ri(1010, t.id, 500) * interval '1 hour' end,
     case when pg_temp.r(1011, t.id) < 0.7 then null else pg_temp.words(1012, t.id, 6) end,
     t.created,
-    pg_temp.later(1013, t.id, t.created)
+    pg_temp.modified(1013, t.id, t.created)
 from (
     select
         g.id,
@@ -339,6 +350,7 @@ from (
 left join dispatch_order as o on o.id = t.order_id
 """,
     update_set="status = 'done'",
+    sparse_ids=SparseIds(0.02, 2_000_000_001),
 )
 
 CASE = LegacyTable(
@@ -357,7 +369,7 @@ select
     case when lower(k.state) = 'closed' then k.created + pg_temp.ri(1105, k.id, 200) * interval '1 day' end,
     pg_temp.hit(1106, k.id, 0.02),
     k.created,
-    pg_temp.later(1107, k.id, k.created)
+    pg_temp.modified(1107, k.id, k.created)
 from (
     select
         g.id,
@@ -510,6 +522,7 @@ from (
     from generate_series($lo, $hi) as g (id)
 ) as f
 """,
+    sparse_ids=SparseIds(0.10, 10_000_001),
 )
 
 RECORD_ATTACHMENT = LegacyTable(
@@ -648,7 +661,7 @@ select
             from generate_series(11, 10 + pg_temp.ri(2206, g.id, 8)) as t
         ) || ']' end,
     c.created,
-    pg_temp.later(2207, g.id, c.created)
+    pg_temp.modified(2207, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(2220, g.id) as created) as c
 """,
@@ -676,7 +689,7 @@ select
         else d.doc
     end,
     c.created,
-    pg_temp.later(2310, g.id, c.created)
+    pg_temp.modified(2310, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(2320, g.id) as created) as c
 cross join lateral (
@@ -722,7 +735,7 @@ select
     c.created + interval '1 day',
     case when pg_temp.r(2411, g.id) < 0.5 then c.created + interval '30 days' end,
     c.created,
-    pg_temp.later(2412, g.id, c.created)
+    pg_temp.modified(2412, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(2420, g.id) as created) as c
 """,
@@ -741,7 +754,7 @@ select
     pg_temp.words(2505, g.id, 20),
     pg_temp.r(2506, g.id) < 0.2,
     c.created,
-    pg_temp.later(2507, g.id, c.created)
+    pg_temp.modified(2507, g.id, c.created)
 from generate_series($lo, $hi) as g (id)
 cross join lateral (select pg_temp.ts(2520, g.id) as created) as c
 """,
@@ -777,6 +790,7 @@ from (
 ) as k
 """,
     update_set="is_removed = true",
+    sparse_ids=SparseIds(0.05, 1_000_001),
 )
 
 TECHNICIANROLE = LegacyTable(
@@ -830,6 +844,35 @@ from generate_series($lo, $hi) as g (id)
 """,
     update_set="rating = greatest(rating - 1, 1)",
 )
+
+# Where each table's id is referenced: (table, column, and a condition for a generic reference).
+# Moving a block of ids (SparseIds) moves the references to it.
+REFERENCES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
+    "dispatch_patient": (
+        ("dispatch_order", "patient_id", None),
+        ("dispatch_task", "patient_id", None),
+        ("dispatch_case", "patient_id", None),
+        ("dispatch_record", "patient_id", None),
+        ("dispatch_jaw", "patient_id", None),
+        ("dispatch_plan", "patient_id", None),
+        ("dispatch_doctornote", "patient_id", None),
+        ("dispatch_feedback", "patient_id", None),
+    ),
+    "dispatch_order": (
+        ("dispatch_product", "order_id", None),
+        ("dispatch_task", "order_id", None),
+        ("dispatch_file", "order_id", None),
+        ("dispatch_offer", "order_id", None),
+        ("dispatch_payment", "order_id", None),
+        ("dispatch_purchase", "order_id", None),
+        ("dispatch_plan", "order_id", None),
+        ("dispatch_project", "order_id", None),
+        ("dispatch_feedback", "order_id", None),
+        ("dispatch_comment", "object_id", "content_type = 'order'"),
+    ),
+    "dispatch_task": (("dispatch_comment", "object_id", "content_type = 'task'"),),
+    "dispatch_file": (("dispatch_case_files", "file_id", None),),
+}
 
 # In generation order: a table's parents come before it.
 TABLES: tuple[LegacyTable, ...] = (
