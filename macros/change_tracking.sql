@@ -98,6 +98,21 @@
         );
         comment on table {{ executions_on_work_tables() }} is
             'The runner''s executions that began on the present (unlogged) staging and verdict tables (runner/execute.py).';
+        create unlogged table if not exists {{ legacy_snapshots() }} (
+            model_name text primary key,
+            legacy_table text not null,
+            extracted_at timestamptz,
+            legacy_ids bigint [] not null,
+            definition_md5 text,
+            read_mode text not null,
+            recorded_at timestamptz not null
+        );
+        alter table {{ legacy_snapshots() }} alter column legacy_ids set storage external;
+        comment on table {{ legacy_snapshots() }} is
+            'Per legacy staging model: the legacy rows its last build read, one snapshot of the legacy server (macros/legacy_snapshot.sql).';
+        -- the registry of the incremental staging models before the snapshots recorded their
+        -- definition (logged, so a crash of the server left it describing emptied tables)
+        drop table if exists {{ generate_schema_name('staging', none) }}.legacy_load_definitions;
         -- Unlogged like the staging and verdict tables whose state they track (dbt_project.yml):
         -- a crash of the server empties them all at once, and the next run starts afresh.
         -- (No-ops on tables that are unlogged already; earlier versions created them logged.)
@@ -112,8 +127,17 @@
 
 
 {#- The watermark of `model_name` as an SQL expression: -infinity (take in everything) when it
-    has none, its definition changed, or one of `sources` was rebuilt since. -#}
+    has none, its definition changed, or one of `sources` was rebuilt since. Left out of the
+    definition's md5 (left_out_of_definition): a full pass records the watermarks a delta then
+    keeps (with it in, every model's next delta after a full pass went through all its rows). -#}
 {% macro changes_since(model_name, sources=[]) -%}
+    {%- call left_out_of_definition() -%}
+    {{ changes_since_expression(model_name, sources) }}
+    {%- endcall -%}
+{%- endmacro %}
+
+
+{% macro changes_since_expression(model_name, sources=[]) -%}
     {%- if var('cutover_full_pass', false) -%}
         '-infinity'::timestamptz
     {%- else -%}
@@ -234,9 +258,31 @@
 {%- endmacro %}
 
 
-{#- `verdict_changed_at >= <the target entity's watermark>`, for its intermediate model's rows. -#}
+{#- The rows of a target entity's intermediate model to take in: the verdicts changed since the
+    entity's watermark and, on an incremental run, the valid verdicts whose row the target
+    lacks. A target row goes with an ancestor's through ON DELETE CASCADE (a patient deleted
+    in legacy after its orders were moved to another patient: the orders come back, changed,
+    and their products with unchanged verdicts did not), or by hand; the completeness proof
+    (macros/reconciliation.sql) found such rows missing after a delta. One hash anti join of the
+    verdicts with the target's legacy ids. Left out of the definition's md5: which rows a run
+    takes in is not a rule of the model. -#}
 {% macro verdicts_changed_since_last_load(verdicts) -%}
+    {%- call left_out_of_definition() -%}
+    {%- if is_incremental() -%}
+    legacy_id in (
+        select changed.legacy_id from {{ verdicts }} as changed
+        where changed.verdict_changed_at >= {{ changes_since(model.name, [verdicts.identifier]) }}
+        union all
+        select lacking.legacy_id from {{ verdicts }} as lacking
+        where
+            lacking.reject_reason is null
+            {{- batch_condition('lacking.legacy_id') }}
+            and not exists (select 1 from {{ this }} as migrated where migrated.legacy_id = lacking.legacy_id)
+    )
+    {%- else -%}
     verdict_changed_at >= {{ changes_since(model.name, [verdicts.identifier]) }}
+    {%- endif -%}
+    {%- endcall -%}
 {%- endmacro %}
 
 
@@ -250,21 +296,25 @@
 {#- SQL: md5 of this model's definition (compiled SQL, the contents of the seeds it reads and,
     when it calls them, the helper functions in schema util as the server has them). -#}
 {% macro definition_md5() -%}
-    {%- set code = modules.re.sub('/\\* run-specific \\{ \\*/.*?/\\* \\} run-specific \\*/', '', model.compiled_code or '', flags=modules.re.S) -%}
+    {#- innermost blocks first: a watermark (changes_since) sits inside other run-specific parts -#}
+    {%- set code = namespace(text=model.compiled_code or '') -%}
+    {%- for _ in range(3) -%}
+        {%- set code.text = modules.re.sub('/\\* run-specific \\{ \\*/((?:(?!/\\* run-specific \\{).)*?)/\\* \\} run-specific \\*/', '', code.text, flags=modules.re.S) -%}
+    {%- endfor -%}
     {%- set seeds = [] -%}
     {%- for node_id in model.depends_on.nodes if node_id.startswith('seed.') -%}
         {%- do seeds.append(graph.nodes[node_id].name) -%}
     {%- endfor -%}
-    md5({{ quote_literal(local_md5(code)) }}
+    md5({{ quote_literal(local_md5(code.text)) }}
     {%- for seed in seeds | sort %}
         || coalesce((select md5(string_agg(seed_row::text, '|' order by seed_row::text)) from {{ ref(seed) }} as seed_row), '')
     {%- endfor %}
-    {%- if 'util.' in code %}
+    {%- if 'util.' in code.text %}
         /* a repair function that changed (its body, or how it may run) voids the verdicts computed with it */
         || coalesce((
             select md5(string_agg(function.oid::regprocedure::text || function.prosrc || function.proparallel::text, '|' order by function.oid::regprocedure::text))
             from pg_proc as function
-            where function.pronamespace = to_regnamespace('util')
+            where function.pronamespace = to_regnamespace('util') and function.proname <> 'reconcile'
         ), '')
     {%- endif %})
 {%- endmacro %}
@@ -337,9 +387,6 @@
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | list -%}
-    {#- the stamp of a written row (a verdict's, or a staged row's) is not compared -#}
-    {%- set stamps = columns | select('in', ['verdict_changed_at', 'staged_at']) | list -%}
-    {%- set compared = columns | reject('in', keys + stamps) | list -%}
     {#- the marker verdicts_to_recompute leaves in a model that computes only some verdicts -#}
     {%- set marked = modules.re.search('/\\* verdicts of (stg_[a-z0-9_]+) \\*/', model.compiled_code or '') -%}
     {%- set staged = marked.group(1) if marked else none -%}
@@ -384,6 +431,17 @@
     select {{ quote_literal(this.identifier) }}, {{ logged_key }}, now()
     from vanished;
 
+    {{ upsert_differing_rows(target, computed, keys, columns) }}
+{% endmacro %}
+
+
+{#- The rows of `computed` that are new or differ from those of `target` (keys `keys`) in any of
+    `columns` but the stamps (verdict_changed_at, staged_at), written to `target`: the
+    strategies `verdicts` (above) and `changed_rows` (macros/incremental_staging.sql). -#}
+{% macro upsert_differing_rows(target, computed, keys, columns) %}
+    {#- the stamp of a written row (a verdict's, or a staged row's) is not compared -#}
+    {%- set stamps = columns | select('in', ['verdict_changed_at', 'staged_at']) | list -%}
+    {%- set compared = columns | reject('in', keys + stamps) | list -%}
     insert into {{ target }} ({{ columns | join(', ') }})
     select {{ columns | join(', ') }}
     from {{ computed }} as computed

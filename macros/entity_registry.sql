@@ -1,7 +1,8 @@
 {#-
     Every (target entity, legacy table) pair the migration accounts for, in phase order: the
-    staging model that holds the legacy rows as read, and, where a row can be merged into
-    another instead of migrated, has_merges. The audit models (reconciliation, quarantine,
+    staging model that reads the legacy table, the entity's column that holds the legacy id
+    (migrated_key, legacy_id unless said), and, where a row can be merged into another instead
+    of migrated, has_merges. The audit models (reconciliation, quarantine,
     data_quality_issues) are built from this list; the validated model of an entity is always
     int_<entity>__validated and its quarantine quarantine_<entity>.
 -#}
@@ -11,7 +12,7 @@
         {'entity': 'categories', 'legacy_table': 'dispatch_category', 'staged': 'stg_legacy__category'},
         {'entity': 'profiles', 'legacy_table': 'auth_user', 'staged': 'stg_legacy__auth_user'},
         {'entity': 'profiles', 'legacy_table': 'dispatch_userprofile', 'staged': 'stg_legacy__userprofile',
-            'migrated_where': 'userprofile_legacy_id is not null'},
+            'migrated_key': 'userprofile_legacy_id'},
         {'entity': 'doctors', 'legacy_table': 'dispatch_doctor', 'staged': 'stg_legacy__doctor'},
         {'entity': 'patients', 'legacy_table': 'dispatch_patient', 'staged': 'stg_legacy__patient'},
         {'entity': 'orders', 'legacy_table': 'dispatch_order', 'staged': 'stg_legacy__order'},

@@ -4,6 +4,13 @@
     to the legacy server as its read-only role, and one foreign table per declared source,
     re-imported each time so that they follow the legacy columns.
 
+    For the extraction's snapshot (macros/legacy_snapshot.sql), a foreign table of a legacy
+    table that a staging model reads incrementally gets one more column, row_version: the
+    row's system column xmin, which every INSERT and UPDATE sets anew, whoever writes and
+    whatever `modified` says. And legacy.pg_cursors is the legacy server's pg_cursors, which
+    lists the cursors of the session that reads it: the creation time of the wrapper's own
+    cursor is the legacy server's clock.
+
     Runs at the start of every dbt invocation (on-run-start) and on its own:
         dbt run-operation setup_legacy_fdw
 
@@ -45,6 +52,12 @@
     {%- for node in graph.sources.values() if node.source_name == 'legacy' -%}
         {%- do sources.append(node.identifier) -%}
     {%- endfor -%}
+    {%- set versioned = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and reads_row_versions(node) -%}
+        {%- for source_name, table in node.sources if source_name == 'legacy' -%}
+            {%- do versioned.append(table) -%}
+        {%- endfor -%}
+    {%- endfor -%}
 
     {%- set options = "host " ~ quote_literal(host) ~ ", port " ~ quote_literal(port)
         ~ ", dbname " ~ quote_literal(dbname) ~ ", fetch_size " ~ quote_literal(var('legacy_fetch_size'))
@@ -79,6 +92,10 @@
         comment on schema {{ schema }} is 'The legacy tables, read over postgres_fdw (read-only role).';
         import foreign schema public limit to ({{ sources | join(', ') }})
             from server {{ server }} into {{ schema }};
+        import foreign schema pg_catalog limit to (pg_cursors) from server {{ server }} into {{ schema }};
+        {%- for table in versioned | unique | sort %}
+        alter foreign table {{ schema }}.{{ table }} add column row_version xid options (column_name 'xmin');
+        {%- endfor %}
     {%- endset -%}
     {%- do run_query(sql) -%}
     {%- do run_query('commit') -%}

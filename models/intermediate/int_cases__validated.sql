@@ -33,7 +33,7 @@ joined as (
         patients.id as patient_id,
         doctors.id as doctor_id,
         case_state_codes.state as mapped_state,
-        to_jsonb(cases) - 'staged_at' as original_values
+        to_jsonb(cases) - 'staged_at' - 'legacy_row_version' as original_values
     from cases
     left join patients on cases.legacy_patient_id = patients.legacy_id
     left join doctors on cases.legacy_doctor_id = doctors.legacy_id
@@ -49,7 +49,8 @@ checked as (
             when mapped_state is null then 'unknown_state'
         end as reject_reason,
         array_remove(array[
-            case when closed_at < opened_at then 'closed_before_opened' end
+            case when closed_at < opened_at then 'closed_before_opened' end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -66,7 +67,7 @@ final as (
         closed_at,
         coalesce(is_deleted, false) as is_deleted,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

@@ -27,7 +27,7 @@ joined as (
         doctor_notes.*,
         doctors.id as doctor_id,
         patients.id as patient_id,
-        to_jsonb(doctor_notes) - 'staged_at' as original_values
+        to_jsonb(doctor_notes) - 'staged_at' - 'legacy_row_version' as original_values
     from doctor_notes
     left join doctors on doctor_notes.legacy_doctor_id = doctors.legacy_id
     left join patients on doctor_notes.legacy_patient_id = patients.legacy_id
@@ -40,7 +40,9 @@ checked as (
             when doctor_id is null then 'orphan_doctor'
             when patient_id is null then 'orphan_patient'
         end as reject_reason,
-        array[]::text[] as dq_issues
+        array_remove(array[
+            {{ legacy_modified_issue('updated_at') }}
+        ], null) as dq_issues
     from joined
 ),
 
@@ -53,7 +55,7 @@ final as (
         body,
         coalesce(is_private, false) as is_private,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

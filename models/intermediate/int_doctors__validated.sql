@@ -28,7 +28,7 @@ joined as (
         doctors.*,
         profiles.id as profile_id,
         offices.id as office_id,
-        to_jsonb(doctors) - 'staged_at' as original_values
+        to_jsonb(doctors) - 'staged_at' - 'legacy_row_version' as original_values
     from doctors
     left join profiles on doctors.legacy_user_id = profiles.legacy_id
     left join offices on doctors.legacy_office_id = offices.legacy_id
@@ -41,7 +41,9 @@ checked as (
             when profile_id is null then 'orphan_user'
             when office_id is null then 'orphan_office'
         end as reject_reason,
-        array[]::text[] as dq_issues
+        array_remove(array[
+            {{ legacy_modified_issue('updated_at') }}
+        ], null) as dq_issues
     from joined
 ),
 
@@ -56,7 +58,7 @@ final as (
         nullif(trim(title), '') as title,
         coalesce(is_deleted, false) as is_deleted,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

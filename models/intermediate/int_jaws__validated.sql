@@ -26,7 +26,7 @@ joined as (
         patients.id as patient_id,
         jaw_types.jaw as mapped_jaw,
         util.try_jsonb(jaws.teeth) as teeth_json,
-        to_jsonb(jaws) - 'staged_at' as original_values
+        to_jsonb(jaws) - 'staged_at' - 'legacy_row_version' as original_values
     from jaws
     left join patients on jaws.legacy_patient_id = patients.legacy_id
     left join jaw_types on {{ map_code('jaws.jaw', 'jaw_types') }}
@@ -40,7 +40,9 @@ checked as (
             when mapped_jaw is null then 'unknown_jaw'
             when coalesce(jsonb_typeof(teeth_json), 'none') <> 'array' then 'invalid_teeth_json'
         end as reject_reason,
-        array[]::text[] as dq_issues
+        array_remove(array[
+            {{ legacy_modified_issue('updated_at') }}
+        ], null) as dq_issues
     from joined
 ),
 
@@ -52,7 +54,7 @@ final as (
         mapped_jaw as jaw,
         teeth_json as teeth,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

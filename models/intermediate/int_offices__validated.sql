@@ -15,7 +15,7 @@ repaired as (
         offices.*,
         country_codes.country_code,
         {{ normalize_email('offices.email') }} as normalized_email,
-        to_jsonb(offices) - 'staged_at' as original_values
+        to_jsonb(offices) - 'staged_at' - 'legacy_row_version' as original_values
     from offices
     left join country_codes
         on {{ map_code('offices.country', 'country_codes') }}
@@ -32,7 +32,8 @@ checked as (
             case
                 when normalized_email is not null and not {{ is_valid_email('normalized_email') }}
                     then 'invalid_email'
-            end
+            end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from repaired
 ),
@@ -52,7 +53,7 @@ final as (
         case when 'invalid_email' = any(dq_issues) then null else normalized_email end as email,
         coalesce(is_active, false) as is_active,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

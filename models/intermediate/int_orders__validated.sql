@@ -63,7 +63,7 @@ joined as (
         currencies.currency as mapped_currency,
         {{ round_money('orders.total') }} as total_usd,
         order_number_ranks.order_number_rank,
-        to_jsonb(orders) - 'staged_at' as original_values
+        to_jsonb(orders) - 'staged_at' - 'legacy_row_version' as original_values
     from orders
     left join order_number_ranks on orders.legacy_id = order_number_ranks.legacy_id
     left join patients on orders.legacy_patient_id = patients.legacy_id
@@ -87,7 +87,8 @@ checked as (
         array_remove(array[
             case when order_number_rank > 1 then 'duplicate_order_number' end,
             case when currency is null then 'missing_currency' end,
-            case when currency is not null and mapped_currency is null then 'unknown_currency' end
+            case when currency is not null and mapped_currency is null then 'unknown_currency' end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -108,7 +109,7 @@ final as (
         submitted_at,
         shipped_at,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

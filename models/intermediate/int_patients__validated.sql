@@ -36,7 +36,7 @@ joined as (
         sexes.sex as mapped_sex,
         {{ parse_legacy_date('patients.birth_date') }} as parsed_birth_date,
         {{ normalize_email('patients.email') }} as normalized_email,
-        to_jsonb(patients) - 'staged_at' as original_values
+        to_jsonb(patients) - 'staged_at' - 'legacy_row_version' as original_values
     from patients
     left join doctors on patients.legacy_doctor_id = doctors.legacy_id
     left join offices on patients.legacy_office_id = offices.legacy_id
@@ -59,7 +59,8 @@ checked as (
                 when normalized_email is not null and not {{ is_valid_email('normalized_email') }}
                     then 'invalid_email'
             end,
-            case when nullif(trim(sex), '') is not null and mapped_sex is null then 'unknown_sex' end
+            case when nullif(trim(sex), '') is not null and mapped_sex is null then 'unknown_sex' end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -79,7 +80,7 @@ final as (
         chart_number,
         coalesce(is_deleted, false) as is_deleted,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

@@ -33,7 +33,7 @@ joined as (
         orders.id as order_id,
         categories.id as category_id,
         product_statuses.status as mapped_status,
-        to_jsonb(products) - 'staged_at' as original_values
+        to_jsonb(products) - 'staged_at' - 'legacy_row_version' as original_values
     from products
     left join orders on products.legacy_order_id = orders.legacy_id
     left join categories on products.legacy_category_id = categories.legacy_id
@@ -49,7 +49,9 @@ checked as (
             when mapped_status is null then 'unknown_status'
             when unit_price_cents < 0 then 'negative_money'
         end as reject_reason,
-        array[]::text[] as dq_issues
+        array_remove(array[
+            {{ legacy_modified_issue('updated_at') }}
+        ], null) as dq_issues
     from joined
 ),
 
@@ -65,7 +67,7 @@ final as (
         unit_price_cents,
         mapped_status as status,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

@@ -31,10 +31,16 @@ joined as (
         userprofiles.settings,
         userprofiles.avatar_key,
         userprofiles.updated_at as profile_updated_at,
+        userprofiles.staged_at as profile_staged_at,
         util.try_jsonb(nullif(trim(userprofiles.settings), '')) as settings_json,
         {{ normalize_email('users.email') }} as normalized_email,
         (to_jsonb(users) - 'staged_at')
-        || coalesce(jsonb_build_object('userprofile', to_jsonb(userprofiles) - 'staged_at'), '{}')
+        || coalesce(
+            jsonb_build_object(
+                'userprofile', to_jsonb(userprofiles) - 'staged_at' - 'legacy_row_version'
+            ),
+            '{}'
+        )
             as original_values
     from users
     left join userprofiles
@@ -73,6 +79,10 @@ checked as (
             end,
             case
                 when legacy_office_id is not null and existing_office_id is null then 'orphan_office'
+            end,
+            case
+                when userprofile_legacy_id is not null
+                    then {{ legacy_modified_issue('profile_updated_at', 'profile_staged_at') }}
             end
         ], null) as dq_issues
     from with_email_rank
@@ -101,7 +111,7 @@ accounts as (
         coalesce(is_active, false) as is_active,
         joined_at,
         last_login_at,
-        profile_updated_at as updated_at,
+        {{ legacy_modified('profile_updated_at', 'profile_staged_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values
@@ -132,7 +142,7 @@ orphan_userprofiles as (
         null::timestamptz as updated_at,
         'orphan_user' as reject_reason,
         array[]::text[] as dq_issues,
-        to_jsonb(userprofiles) - 'staged_at' as original_values
+        to_jsonb(userprofiles) - 'staged_at' - 'legacy_row_version' as original_values
     from userprofiles
     where not exists (
         select 1 from users

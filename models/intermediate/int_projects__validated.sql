@@ -35,7 +35,7 @@ joined as (
         profiles.id as technician_profile_id,
         project_statuses.status as mapped_status,
         util.try_jsonb(projects.milestones) as milestones_json,
-        to_jsonb(projects) - 'staged_at' as original_values
+        to_jsonb(projects) - 'staged_at' - 'legacy_row_version' as original_values
     from projects
     left join orders on projects.legacy_order_id = orders.legacy_id
     left join profiles on projects.legacy_technician_id = profiles.legacy_id
@@ -57,7 +57,8 @@ checked as (
             case
                 when nullif(trim(milestones), '') is not null and milestones_json is null
                     then 'invalid_milestones_json'
-            end
+            end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -74,7 +75,7 @@ final as (
         started_at,
         finished_at,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

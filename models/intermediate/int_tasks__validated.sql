@@ -46,7 +46,7 @@ joined as (
         patients.id as patient_id,
         profiles.id as assignee_profile_id,
         task_statuses.status as mapped_status,
-        to_jsonb(tasks) - 'staged_at' as original_values
+        to_jsonb(tasks) - 'staged_at' - 'legacy_row_version' as original_values
     from tasks
     left join orders on tasks.legacy_order_id = orders.legacy_id
     left join patients on tasks.legacy_patient_id = patients.legacy_id
@@ -67,7 +67,8 @@ checked as (
             case
                 when legacy_assignee_id is not null and assignee_profile_id is null
                     then 'orphan_assignee'
-            end
+            end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -85,7 +86,7 @@ final as (
         completed_at,
         notes,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

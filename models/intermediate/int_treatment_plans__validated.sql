@@ -40,7 +40,7 @@ joined as (
         patients.id as patient_id,
         orders.id as order_id,
         documents.plan_type,
-        to_jsonb(plans) - 'data_md5' - 'staged_at' as original_values
+        to_jsonb(plans) - 'data_md5' - 'staged_at' - 'legacy_row_version' as original_values
     from plans
     left join documents on plans.legacy_id = documents.legacy_id
     left join patients on plans.legacy_patient_id = patients.legacy_id
@@ -55,7 +55,8 @@ checked as (
             when coalesce(plan_type, 'none') <> 'object' then 'invalid_plan_json'
         end as reject_reason,
         array_remove(array[
-            case when legacy_order_id is not null and order_id is null then 'orphan_order' end
+            case when legacy_order_id is not null and order_id is null then 'orphan_order' end,
+            {{ legacy_modified_issue('updated_at') }}
         ], null) as dq_issues
     from joined
 ),
@@ -70,7 +71,7 @@ final as (
         coalesce(is_approved, false) as is_approved,
         approved_at,
         created_at,
-        updated_at,
+        {{ legacy_modified('updated_at') }} as updated_at,
         reject_reason,
         dq_issues,
         case when reject_reason is not null then original_values end as original_values,

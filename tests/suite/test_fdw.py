@@ -26,7 +26,19 @@ def test_every_legacy_table_is_imported_as_a_foreign_table(imported):
         "select foreign_table_name from information_schema.foreign_tables "
         "where foreign_table_schema = 'legacy' order by 1",
     )
-    assert [r[0] for r in rows] == LEGACY_TABLES
+    # and the legacy server's pg_cursors, whose wrapper cursor tells the legacy clock
+    assert [r[0] for r in rows] == sorted([*LEGACY_TABLES, "pg_cursors"])
+
+
+def test_a_row_version_moves_on_every_update_whatever_modified_says(imported, generated_legacy):
+    """The tables read incrementally carry row_version (the legacy xmin): an update that leaves
+    `modified` alone, as a bulk update or a fix in SQL does, still gives the row a new one."""
+    before = query(imported, "select row_version::text, modified from legacy.dispatch_task where id = 5")[0]
+    query(generated_legacy, "update dispatch_task set notes = 'fixed in SQL' where id = 5")
+    after = query(imported, "select row_version::text, modified from legacy.dispatch_task where id = 5")[0]
+    assert after[0] != before[0] and after[1] == before[1]
+    clock = query(imported, "select min(creation_time) - now() from legacy.pg_cursors")[0][0]
+    assert abs(clock.total_seconds()) < 60
 
 
 def test_foreign_tables_read_the_legacy_rows(imported, generated_legacy):

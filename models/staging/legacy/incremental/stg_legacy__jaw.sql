@@ -5,7 +5,8 @@ with source as (
         jaw,
         teeth,
         created,
-        modified
+        modified,
+        row_version
     from {{ source('legacy', 'dispatch_jaw') }}
     {{ legacy_rows_changed_since_last_load() }}
 ),
@@ -17,12 +18,13 @@ renamed as (
         jaw::text as jaw,
         teeth,
         {{ legacy_timestamp('created') }} as created_at,
-        {{ legacy_timestamp('modified') }} as updated_at
+        {{ legacy_timestamp('modified') }} as updated_at,
+        row_version as legacy_row_version
     from source
 )
 
--- staged_at: when this row was last read from legacy; the verdicts recompute the rows
--- staged since their last build (macros/change_tracking.sql).
+-- staged_at: when this row was last written, because it is new or differs from the staged
+-- one; the verdicts recompute the rows staged since their last build (macros/change_tracking.sql).
 select
     renamed.*,
     now() as staged_at

@@ -12,7 +12,8 @@ with source as (
         email,
         is_active,
         created,
-        modified
+        modified,
+        row_version
     from {{ source('legacy', 'dispatch_office') }}
     {{ legacy_rows_changed_since_last_load() }}
 ),
@@ -31,12 +32,13 @@ renamed as (
         email::text as email,
         is_active,
         {{ legacy_timestamp('created') }} as created_at,
-        {{ legacy_timestamp('modified') }} as updated_at
+        {{ legacy_timestamp('modified') }} as updated_at,
+        row_version as legacy_row_version
     from source
 )
 
--- staged_at: when this row was last read from legacy; the verdicts recompute the rows
--- staged since their last build (macros/change_tracking.sql).
+-- staged_at: when this row was last written, because it is new or differs from the staged
+-- one; the verdicts recompute the rows staged since their last build (macros/change_tracking.sql).
 select
     renamed.*,
     now() as staged_at

@@ -12,7 +12,8 @@ with source as (
         chart_no,
         is_deleted,
         created,
-        modified
+        modified,
+        row_version
     from {{ source('legacy', 'dispatch_patient') }}
     {{ legacy_rows_changed_since_last_load() }}
 ),
@@ -31,12 +32,13 @@ renamed as (
         nullif(trim(chart_no), '') as chart_number,
         is_deleted,
         {{ legacy_timestamp('created') }} as created_at,
-        {{ legacy_timestamp('modified') }} as updated_at
+        {{ legacy_timestamp('modified') }} as updated_at,
+        row_version as legacy_row_version
     from source
 )
 
--- staged_at: when this row was last read from legacy; the verdicts recompute the rows
--- staged since their last build (macros/change_tracking.sql).
+-- staged_at: when this row was last written, because it is new or differs from the staged
+-- one; the verdicts recompute the rows staged since their last build (macros/change_tracking.sql).
 select
     renamed.*,
     now() as staged_at

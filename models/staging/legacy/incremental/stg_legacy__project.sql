@@ -9,7 +9,8 @@ with source as (
         started_at,
         finished_at,
         created,
-        modified
+        modified,
+        row_version
     from {{ source('legacy', 'dispatch_project') }}
     {{ legacy_rows_changed_since_last_load() }}
 ),
@@ -25,12 +26,13 @@ renamed as (
         {{ legacy_timestamp('started_at') }} as started_at,
         {{ legacy_timestamp('finished_at') }} as finished_at,
         {{ legacy_timestamp('created') }} as created_at,
-        {{ legacy_timestamp('modified') }} as updated_at
+        {{ legacy_timestamp('modified') }} as updated_at,
+        row_version as legacy_row_version
     from source
 )
 
--- staged_at: when this row was last read from legacy; the verdicts recompute the rows
--- staged since their last build (macros/change_tracking.sql).
+-- staged_at: when this row was last written, because it is new or differs from the staged
+-- one; the verdicts recompute the rows staged since their last build (macros/change_tracking.sql).
 select
     renamed.*,
     now() as staged_at
