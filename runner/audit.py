@@ -302,6 +302,30 @@ class AuditStore:
             (execution_id, entity, batch_from, batch_to, rows_written, round(seconds, 3)),
         )
 
+    def record_batch_plan(self, execution_id: str, entity: str, batches: list[tuple[int, int, int]]) -> None:
+        """The ranges (from, to, rows) an execution loads an entity in, once."""
+        with self.conn.transaction():
+            for batch_from, batch_to, rows in batches:
+                self.conn.execute(
+                    """
+                    insert into cutover_audit.batch_plans
+                        (execution_id, entity, batch_from, batch_to, planned_rows)
+                    values (%s, %s, %s, %s, %s)
+                    on conflict do nothing
+                    """,
+                    (execution_id, entity, batch_from, batch_to, rows),
+                )
+
+    def batch_plan(self, execution_id: str, entity: str) -> list[tuple[int, int, int]]:
+        """The ranges recorded for an entity in an execution, in order (none before its first batch)."""
+        return self.conn.execute(
+            """
+            select batch_from, batch_to, planned_rows from cutover_audit.batch_plans
+            where execution_id = %s and entity = %s order by batch_from
+            """,
+            (execution_id, entity),
+        ).fetchall()
+
     def finished_batches(self, execution_id: str, entity: str) -> dict[int, int]:
         rows = self.conn.execute(
             """

@@ -2,8 +2,8 @@
 -- the DBA script (runner/dba.py) as the schema's owner, never by the migration role.
 -- executions, phases and entity_runs hold the current state of each execution; audit_entries
 -- is the append-only trail (a trigger refuses UPDATE and DELETE); validation_results keeps every
--- validation; batch_checkpoints lets a resumed execution skip finished batches; snapshots lists
--- the before-images that rollback restores.
+-- validation; batch_plans and batch_checkpoints let a resumed execution load the same batches
+-- and skip the finished ones; snapshots lists the before-images that rollback restores.
 create table if not exists cutover_audit.executions (
     id uuid primary key,
     feature_name text not null,
@@ -62,6 +62,18 @@ create table if not exists cutover_audit.batch_checkpoints (
     rows_written bigint not null,
     seconds numeric(12, 3) not null,
     finished_at timestamptz not null default now(),
+    primary key (execution_id, entity, batch_from)
+);
+
+-- The batches of a massive entity, planned from its rows when the execution first loads it in
+-- batches: a resumed execution loads the same ranges whatever legacy rows came or went since.
+create table if not exists cutover_audit.batch_plans (
+    execution_id uuid not null references cutover_audit.executions (id),
+    entity text not null,
+    batch_from bigint not null,
+    batch_to bigint not null,
+    planned_rows bigint not null,
+    planned_at timestamptz not null default now(),
     primary key (execution_id, entity, batch_from)
 );
 

@@ -1,6 +1,8 @@
-"""Massive entities (tasks, files) on their first load: checkpointed batches of legacy ids,
+"""Massive entities (tasks, files) on their first load: checkpointed batches of about batch_size
+rows each (ranges of legacy ids planned from the staged rows and recorded in the audit trail),
 side by side in rounds of one dbt invocation each, their secondary indexes and foreign keys
-deferred to the end (runner/deferral.py); a resumed execution skips the batches it finished."""
+deferred to the end (runner/deferral.py); a resumed execution loads the same batches and skips
+the ones it finished."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import psycopg
 from rich.progress import Progress, TaskID
 
 from runner import deferral
@@ -22,7 +25,8 @@ from runner.model import MigrationExecution, MigrationPhase
 if TYPE_CHECKING:
     from runner.execute import RunOptions
 
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# the open ends of the first and last batch: every id an integer column can hold
+ID_MIN, ID_MAX = -(2**63), 2**63 - 1
 
 
 class InjectedFailure(CutoverError):
@@ -39,6 +43,8 @@ class BatchedLoad:
     task: TaskID
     rows: int = 0
     seconds: float = 0.0
+    # batches loaded before a stop: legacy may have changed their rows since
+    resumed: bool = False
 
     @property
     def next(self) -> tuple[int, int]:
@@ -54,20 +60,25 @@ class BatchLoading:
     profile, project, vars, batches_done_here, _take_ahead and table checks, and the gate's
     _level_excludes)."""
 
-    def batch_ranges(self, entity: str, staged: str) -> list[tuple[int, int]]:
-        """A fixed grid of legacy-id ranges (multiples of batch_size), open at both ends, so that a
+    def batch_ranges(self, execution: MigrationExecution, entity: str) -> list[tuple[int, int]]:
+        """The execution's legacy-id ranges for the entity: planned from its staged rows the first
+        time the execution loads it in batches, and recorded in the audit trail, so that a
         resumed execution finds the same batches whatever was inserted or deleted meanwhile."""
-        size = self.settings.batch_size
-        low, high = self.store.conn.execute(
-            f"select coalesce(min(legacy_id), 0), coalesce(max(legacy_id), 0) from staging.{staged}"
-        ).fetchone()
-        first, last = low // size, high // size
-        ranges = []
-        for k in range(first, last + 1):
-            start = INT_MIN if k == first else k * size + 1
-            end = INT_MAX if k == last else (k + 1) * size
-            ranges.append((start, end))
-        return ranges
+        planned = self.store.batch_plan(execution.id, entity)
+        if not planned:
+            planned = plan_batches(
+                self.store.conn, f"staging.{self._staged_model(entity)}", self.settings.batch_size
+            )
+            self.store.record_batch_plan(execution.id, entity, planned)
+            self.log(
+                execution,
+                "progress",
+                f"{entity}: {len(planned)} batches of about {self.settings.batch_size:,} rows planned",
+                entity=entity,
+                records=sum(rows for _, _, rows in planned),
+                batches=[[low, high] for low, high, _ in planned],
+            )
+        return [(low, high) for low, high, _ in planned]
 
     def _run_batches(
         self,
@@ -87,7 +98,7 @@ class BatchLoading:
         is left to its own phase to build again and report."""
         loads = []
         for entity in entities:
-            ranges = self.batch_ranges(entity, self._staged_model(entity))
+            ranges = self.batch_ranges(execution, entity)
             finished = self.store.finished_batches(execution.id, entity)
             empty = self._is_empty(entity)
             if finished and empty:
@@ -109,6 +120,7 @@ class BatchLoading:
                 first_load=not finished and empty,
                 task=progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
                 rows=sum(finished.values()),
+                resumed=bool(finished),
             )
             progress.update(load.task, completed=len(ranges) - len(load.pending), rows=f"{load.rows:,}")
             if finished:
@@ -150,7 +162,38 @@ class BatchLoading:
                     load.entity,
                     seconds=seconds,
                 )
+        self._catch_up(execution, phase, [load for load in loads if load.resumed])
         return {load.entity: load for load in loads}
+
+    def _catch_up(
+        self, execution: MigrationExecution, phase: MigrationPhase, loads: list[BatchedLoad]
+    ) -> None:
+        """The batches a resumed load skipped were loaded before the stop; a row deleted in legacy
+        since then left their range with a target row and no verdict (the proof by id found them).
+        One unbatched build of the entity takes in what changed since its first batch: the rows
+        gone, and the verdicts recomputed after the stop."""
+        if not loads:
+            return
+        entities = [load.entity for load in loads]
+        started = time.perf_counter()
+        result = self.dbt(
+            execution, ["run", "--select", *entities], f"bringing {', '.join(entities)} up to date"
+        )
+        if not result.success:
+            raise CutoverError(
+                f"Bringing {', '.join(entities)} up to date after the batches failed: {result.reason()}"
+            )
+        for load in loads:
+            node = next((n for n in result.nodes if n.name == load.entity), None)
+            self.log(
+                execution,
+                "progress",
+                f"{load.entity}: the batches loaded before the stop brought up to date with legacy",
+                phase.phase,
+                load.entity,
+                records=int(getattr(node, "rows_affected", 0) or 0),
+                seconds=time.perf_counter() - started,
+            )
 
     def _batch_rounds(
         self,
@@ -272,3 +315,31 @@ class BatchLoading:
         node = self.project.manifest.nodes[f"model.cutover.{entity}"]
         table = node.meta["legacy_tables"][0]
         return "stg_legacy__" + table.removeprefix("dispatch_")
+
+
+def plan_batches(conn: psycopg.Connection, staged: str, size: int) -> list[tuple[int, int, int]]:
+    """Ranges of legacy ids (from, to, rows) of about `size` staged rows each, however the ids are
+    spread (far-apart blocks, negative ids, ids at the limits of their type), from the id of
+    every size-th row; the first range is open below and the last above, so that every id falls
+    into one."""
+    rows, bounds = conn.execute(
+        f"""
+        select
+            (select count(*) from {staged}),
+            array(
+                select legacy_id from (
+                    select legacy_id, row_number() over (order by legacy_id) as position
+                    from {staged}
+                ) as numbered
+                where position %% %s = 0
+                order by legacy_id
+            )
+        """,
+        (size,),
+    ).fetchone()
+    # the last full batch's bound closes nothing when no row follows it
+    bounds = [bound for index, bound in enumerate(bounds) if (index + 1) * size < rows]
+    lows = [ID_MIN] + [bound + 1 for bound in bounds]
+    highs = bounds + [ID_MAX]
+    counts = [size] * len(bounds) + [rows - size * len(bounds)]
+    return list(zip(lows, highs, counts, strict=True))

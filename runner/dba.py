@@ -5,8 +5,8 @@ the trail that records what it did: an owner can drop a trigger, alter a table o
 schema. The audit schema `cutover_audit` therefore belongs to a role that cannot log in,
 `cutover_audit_owner`, and the migration role gets exactly what the runner needs:
 
-- SELECT and INSERT on every audit table (the trail, validation results and batch checkpoints
-  are written once and never changed);
+- SELECT and INSERT on every audit table (the trail, validation results, batch plans and
+  batch checkpoints are written once and never changed);
 - UPDATE on the four status tables (executions, phases, entity_runs, snapshots), whose rows
   move from running to completed;
 - no DELETE, TRUNCATE, ALTER or DROP anywhere in the schema.
@@ -25,7 +25,7 @@ from psycopg import sql
 
 AUDIT_OWNER = "cutover_audit_owner"
 AUDIT_SCHEMA = "cutover_audit"
-APPEND_ONLY = ("audit_entries", "validation_results", "batch_checkpoints")
+APPEND_ONLY = ("audit_entries", "validation_results", "batch_checkpoints", "batch_plans")
 STATUS_TABLES = ("executions", "phases", "entity_runs", "snapshots")
 AUDIT_TABLES = STATUS_TABLES + APPEND_ONLY
 

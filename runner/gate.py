@@ -1,12 +1,11 @@
-"""The gate after each phase: the phase's tests, and per entity the count reconciliation
-(legacy = migrated + quarantined + merged), the quarantine rate against its tolerance and the
-contract's constraints in the catalog; recorded as validation results, and a failed check stops
-the run."""
+"""The gate after each phase: the phase's tests, and per entity the reconciliation by id (every
+legacy id the extraction read is migrated, quarantined or merged, exactly once: runner/
+reconciliation.py), the quarantine rate against its tolerance and the contract's constraints in
+the catalog; recorded as validation results, and a failed check stops the run."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 from runner import contracts
 from runner.audit import now
@@ -22,6 +21,7 @@ from runner.model import (
     ValidationCheck,
     ValidationResult,
 )
+from runner.reconciliation import reconcile
 
 # Tests run at each validation level (dbt selection methods); comprehensive runs them all.
 LEVEL_EXCLUDES = {
@@ -69,10 +69,19 @@ class PhaseGate:
         tests = [n for n in result.nodes if n.resource_type == "test"]
         failed = [n for n in tests if n.status in ("fail", "error")]
         warned = [n for n in tests if n.status == "warn"]
-        counts = self._entity_counts(members)
+        proofs = {entity: reconcile(self.store.conn, entity) for entity in members}
         problems = []
+        unaccounted = any(not pair.proved for pairs in proofs.values() for pair in pairs)
         for entity in members:
-            legacy, migrated, quarantined, merged, quality = counts[entity]
+            primary = proofs[entity][0]
+            legacy, migrated, quarantined, merged = (
+                primary.legacy_rows or 0,
+                primary.migrated_rows or 0,
+                primary.quarantined_rows or 0,
+                primary.merged_rows or 0,
+            )
+            quality = self._data_quality(entity, legacy, quarantined, merged)
+            unproved = [pair for pair in proofs[entity] if not pair.proved]
             run = runs.get(entity) or EntityRun(entity, phase.phase)
             run.expected_records, run.migrated_records, run.quarantined_records = (
                 legacy,
@@ -89,11 +98,11 @@ class PhaseGate:
             checks = [
                 ValidationCheck(
                     "count",
-                    "reconciliation",
-                    "passed" if legacy == migrated + quarantined + merged else "failed",
-                    legacy,
-                    migrated + quarantined + merged,
-                    f"{legacy} legacy = {migrated} migrated + {quarantined} quarantined + {merged} merged",
+                    "reconciliation by id",
+                    "failed" if unproved else "passed",
+                    sum(pair.legacy_rows or 0 for pair in proofs[entity]),
+                    sum(pair.accounted_rows for pair in proofs[entity]),
+                    "; ".join(pair.summary() for pair in proofs[entity]),
                 ),
                 ValidationCheck(
                     "quality",
@@ -185,6 +194,7 @@ class PhaseGate:
                 problems.append(
                     f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
                 )
+            problems += [pair.summary() for pair in unproved]
             problems += [f"test {n.name} failed" for n in own_failed]
             problems += [f"app.{entity}: {gap}" for gap in lapsed]
         if not result.success and not failed:
@@ -203,40 +213,33 @@ class PhaseGate:
                 {},
                 f"Phase {phase.phase} stopped the run: {'; '.join(problems[:3])}"
                 + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
-                + ".",
+                + "."
+                + (
+                    " A full pass (`cutover run --full-pass`) compares every layer with legacy again "
+                    "and restores rows removed from the target."
+                    if unaccounted
+                    else ""
+                ),
             )
 
     @staticmethod
     def _level_excludes(level: str) -> list[str]:
-        return ["--exclude", *LEVEL_EXCLUDES[level]] if LEVEL_EXCLUDES[level] else []
+        # the reconciliation by id is the gate's own check at every level (one computation, which
+        # names the ids), not its dbt test's
+        return ["--exclude", *LEVEL_EXCLUDES[level], "test_name:reconciles_with_legacy"]
 
-    def _entity_counts(self, entities: Iterable[str]) -> dict[str, tuple[int, int, int, int, float]]:
-        counts = {}
-        for entity in entities:
-            row = self.store.conn.execute(
-                f"""
-                select
-                    count(*),
-                    count(*) filter (where reject_reason is not null),
-                    count(*) filter (where reject_reason is null and cardinality(dq_issues) > 0),
-                    {
-                    "count(*) filter (where merged_into_legacy_id is not null)"
-                    if self._has_merges(entity)
-                    else "0"
-                }
-                from intermediate.int_{entity}__validated
-                """
-            ).fetchone()
-            legacy, quarantined, with_issues, merged = (int(v) for v in row)
-            migrated = self.store.conn.execute(f"select count(*) from app.{entity}").fetchone()[0]
-            clean = legacy - merged - quarantined - with_issues
-            quality = round(100.0 * clean / (legacy - merged), 1) if legacy - merged else 100.0
-            counts[entity] = (legacy, migrated, quarantined, merged, quality)
-        return counts
-
-    def _has_merges(self, entity: str) -> bool:
-        node = self.project.manifest.nodes[f"model.cutover.int_{entity}__validated"]
-        return "merged_into_legacy_id" in node.columns
+    def _data_quality(self, entity: str, legacy: int, quarantined: int, merged: int) -> float:
+        """The share of the entity's legacy rows (merged ones aside) migrated with no data-quality
+        issue, from its verdicts."""
+        with_issues = self.store.conn.execute(
+            f"""
+            select count(*) from intermediate.int_{entity}__validated
+            where reject_reason is null and cardinality(dq_issues) > 0
+            """
+        ).fetchone()[0]
+        considered = legacy - merged
+        clean = considered - quarantined - with_issues
+        return round(100.0 * clean / considered, 1) if considered > 0 else 100.0
 
     def _fail(
         self, execution: MigrationExecution, phase: MigrationPhase, runs: dict[str, EntityRun], message: str

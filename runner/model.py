@@ -63,6 +63,8 @@ class PlannedEntity:
     legacy_rows: int
     volume: str
     estimated_seconds: float
+    # checkpointed batches of about batch_size rows each, for a batched entity's first load
+    batches: int | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ from runner.gate import StopRun
 from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
 from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities
 from runner.preflight import check_servers
+from runner.reconciliation import reconcile
 from runner.settings import EnvironmentProfile
 
 
@@ -87,7 +88,7 @@ class Session:
         specs = self.specs()
         tables = {t for spec in specs.values() for t in spec.legacy_tables}
         history = self.store.throughput()
-        return build_plan(specs, legacy_counts(tables), history)
+        return build_plan(specs, legacy_counts(tables), history, self.profile.migration.batch_size)
 
     def selected(self, plan: ExecutionPlan, selection: Selection) -> list[str]:
         specs = {name: e.spec for name, e in plan.entities.items()}
@@ -249,17 +250,26 @@ class Session:
             return
         result = executor.dbt(execution, ["build", "--select", "audit"], "overall validation")
         checkpoint("post-validation")
-        if not result.success:
-            raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
-        unexplained = self.store.conn.execute(
-            "select coalesce(sum(abs(unexplained_rows)), 0) from audit.reconciliation"
-        ).fetchone()[0]
+        # the proof by id over every entity, after the later phases' deletes may have cascaded
+        proofs = reconcile(self.store.conn)
+        unproved = [pair for pair in proofs if not pair.proved]
         executor.log(
             execution,
             "validate",
-            f"overall reconciliation: {unexplained} unexplained rows",
-            records=int(unexplained),
+            f"overall reconciliation by id: {sum(p.legacy_rows or 0 for p in proofs):,} legacy ids read, "
+            f"{sum(p.unexplained_rows or 0 for p in proofs):,} unexplained",
+            records=sum(p.unexplained_rows or 0 for p in proofs),
+            unproved=[pair.summary() for pair in unproved],
         )
+        if unproved:
+            raise StopRun(
+                "The overall validation found legacy rows not accounted for: "
+                + "; ".join(pair.summary() for pair in unproved[:3])
+                + (f" (and {len(unproved) - 3} more tables)" if len(unproved) > 3 else "")
+                + "."
+            )
+        if not result.success:
+            raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
 
     def _exists(self, relation: str) -> bool:
         return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]

@@ -71,16 +71,19 @@ def build_plan(
     specs: Mapping[str, EntitySpec],
     legacy_counts: Mapping[str, int],
     throughput: Mapping[str, float] | None = None,
+    batch_size: int | None = None,
 ) -> ExecutionPlan:
     """Phases in order; within a phase, a step per dependency level: the entities of one step
     depend on nothing in the same phase that is not in an earlier step, so they can run in
-    parallel. A validation checkpoint closes every phase."""
+    parallel. A validation checkpoint closes every phase. A batched entity's first load takes
+    one batch per `batch_size` legacy rows (runner/batches.py)."""
     throughput = throughput or {}
     planned = {}
     for name, spec in specs.items():
         rows = sum(legacy_counts.get(table, 0) for table in spec.legacy_tables[:1])
         rate = throughput.get(name) or DEFAULT_ROWS_PER_SECOND
-        planned[name] = PlannedEntity(spec, rows, volume_class(rows), max(rows / rate, 0.1))
+        batches = max(1, -(-rows // batch_size)) if spec.batched and batch_size else None
+        planned[name] = PlannedEntity(spec, rows, volume_class(rows), max(rows / rate, 0.1), batches)
     phases = {spec.phase: spec.phase_name for spec in specs.values()}
     steps: list[ExecutionStep] = []
     for phase in sorted(phases):

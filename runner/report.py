@@ -45,13 +45,18 @@ def plan_table(plan: ExecutionPlan) -> Table:
             ", ".join(step.entities) + (" (parallel)" if step.can_run_in_parallel else ""),
             ", ".join(f"{entities[e].legacy_rows:,}" for e in step.entities),
             ", ".join(
-                entities[e].volume + (" batched" if entities[e].spec.batched else "") for e in step.entities
+                entities[e].volume + (f" ({_batches(entities[e].batches)})" if entities[e].batches else "")
+                for e in step.entities
             ),
             _duration(step.estimated_duration),
             "validate" if step.validation_checkpoint else "",
         )
     table.caption = "Critical path: " + " -> ".join(plan.critical_path)
     return table
+
+
+def _batches(count: int) -> str:
+    return "1 batch" if count == 1 else f"{count:,} batches"
 
 
 def plan_json(plan: ExecutionPlan) -> str:
@@ -77,6 +82,7 @@ def plan_json(plan: ExecutionPlan) -> str:
                     "legacyRows": e.legacy_rows,
                     "dataVolume": e.volume,
                     "batched": e.spec.batched,
+                    "batches": e.batches,
                     "businessCriticality": e.spec.business_criticality,
                     "complexity": e.spec.complexity,
                     "estimatedSeconds": round(e.estimated_seconds, 2),
@@ -129,6 +135,9 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
     header.add_row("rows", f"{e['total_records_processed']:,} of {e['total_records_expected']:,}")
     if e["message"]:
         header.add_row("message", e["message"])
+    unvalidated = _not_validated(data)
+    if unvalidated:
+        header.add_row("not validated", unvalidated)
     phases = Table("phase", "name", "status", "legacy", "migrated", "quarantined", "duration", title="Phases")
     for p in data["phases"]:
         seconds = (
@@ -174,6 +183,20 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
             str(r["data_quality"] or ""),
         )
     return [header, phases, entities]
+
+
+def _not_validated(data: dict) -> str:
+    """The entities of an execution that did not pass their gate: a stopped run may have written
+    their rows already (a build of several phases), which the audit views then describe."""
+    if data["execution"]["status"] == "completed":
+        return ""
+    names = [r["entity"] for r in data["entities"] if r["status"] != "completed"]
+    if not names:
+        return ""
+    return (
+        f"{', '.join(names)}: their rows may already be written; `cutover resume` validates them "
+        "(audit.reconciliation and audit.data_quality_issues describe the target as it is)"
+    )
 
 
 # --- reports -----------------------------------------------------------------------------------
@@ -236,6 +259,9 @@ def _markdown(data: dict) -> str:
     ]
     if e["message"]:
         lines.append(f"- {e['message']}")
+    unvalidated = _not_validated(data)
+    if unvalidated:
+        lines.append(f"- Not validated: {unvalidated}")
     lines += [
         "",
         "## Phases",

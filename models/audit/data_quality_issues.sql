@@ -1,5 +1,8 @@
 -- Values that were dirty but not essential: migrated as NULL (or repaired) and reported here,
 -- one row per legacy row and issue. Quarantined and merged rows are not repeated here.
+-- A view over the verdicts of the rows the target holds: it describes the target as it is
+-- whenever it is read, also after a run that stopped half-way.
+{{ config(materialized='view') }}
 {%- set legacy_tables = {} %}
 {%- for item in entity_registry() if item.entity not in legacy_tables %}
     {%- do legacy_tables.update({item.entity: item.legacy_table}) %}
@@ -16,9 +19,15 @@ with all_entities as (
             {%- endif %}
             legacy_id,
             dq_issues
-        from {{ ref('int_' ~ entity ~ '__validated') }}
+        from {{ ref('int_' ~ entity ~ '__validated') }} as verdicts
         -- most rows have none (at scale 1.0, 18,559 of 641,588 migrated tasks have one)
-        where reject_reason is null and cardinality(dq_issues) > 0
+        where
+            reject_reason is null
+            and cardinality(dq_issues) > 0
+            and exists (
+                select 1 from {{ ref(entity) }} as migrated
+                where migrated.legacy_id = verdicts.legacy_id
+            )
         {% if not loop.last %}union all
         {% endif %}
     {%- endfor %}

@@ -1,6 +1,8 @@
 -- A data-quality score from 0 to 100 per entity: the share of its legacy rows (merged
 -- duplicates aside) that were migrated with no data-quality issue. Quarantined rows and rows
--- migrated with an issue both lower it.
+-- migrated with an issue both lower it. A view, like the other audit relations: it describes the
+-- verdicts as they are whenever it is read.
+{{ config(materialized='view') }}
 {%- set merging = [] %}
 {%- for item in entity_registry() if item.get('has_merges') %}
     {%- do merging.append(item.entity) %}

@@ -1,13 +1,10 @@
 {#-
-    Rule 1 of the client: nothing is lost silently. Fails with one row when the legacy rows of
-    `legacy_table` (as staged by this run) are not exactly the entity's migrated rows plus its
-    quarantined rows plus the rows merged into others (counted in `validated`, if given).
+    Rule 1 of the client: nothing is lost silently. Fails with one row when the legacy ids of
+    `legacy_table` that the extraction read are not exactly the ids migrated into the entity,
+    quarantined or merged into another row, each once (util.reconcile, macros/reconciliation.sql):
+    the row names how many are missing or unexpected, and the first few ids.
 -#}
-{% test reconciles_with_legacy(model, legacy_table, staged, quarantine, migrated_where='true', validated=none) %}
-    with counts as (
-        {{ reconciliation_counts(model.name, legacy_table, staged, model, quarantine, migrated_where, validated) }}
-    )
-
-    select * from counts
-    where unexplained_rows <> 0
+{% test reconciles_with_legacy(model, legacy_table) %}
+    select * from util.reconcile({{ quote_literal(model.identifier) }})
+    where legacy_table = {{ quote_literal(legacy_table) }} and unexplained_rows is distinct from 0
 {% endtest %}

@@ -152,7 +152,7 @@ def test_status_shows_every_phase_and_entity(empty_target):
 def test_validate_runs_pre_entity_and_post_validation(empty_target):
     result = invoke("validate", "--level", "basic")
     assert result.exit_code == 0, result.output
-    for check in ("connectivity", "postgres_fdw", "free disk space", "overall integrity", "completeness"):
+    for check in ("connectivity", "postgres_fdw", "free disk space", "reconciliation by id", "completeness"):
         assert check in result.output
     assert "0 failed" in result.output
 
