@@ -282,40 +282,36 @@ def mutate(
     with _connect(endpoint) as conn:
         _check_synthetic(conn, endpoint.dbname)
         _install_helpers(conn, seed * 1000 + round_)
-        before = _max_ids(conn)
-        dense = _dense_ids(conn)
-        salt = 5000 + int(round_)
-        for table in TABLES:
-            t0 = time.perf_counter()
-            columns = _columns(conn, table.name)
-            count = conn.execute(
-                sql.SQL("select count(*) from {}").format(sql.Identifier(table.name))
-            ).fetchone()[0]
-            per_kind = max(1, round(count * fraction / 3))
-            _update(conn, table, columns, per_kind, salt, round_, result)
-            if table.follows is None:
-                result.deleted[table.name] = conn.execute(
-                    sql.SQL(
-                        "delete from {} where id in (select id from {} order by pg_temp.r({}, id) limit {})"
-                    ).format(
-                        sql.Identifier(table.name),
-                        sql.Identifier(table.name),
-                        sql.Literal(salt + 2),
-                        sql.Literal(per_kind),
+        # one transaction: a mutation that fails half-way leaves the legacy database as it was
+        with conn.transaction():
+            before = _max_ids(conn)
+            dense = _dense_ids(conn)
+            salt = 5000 + int(round_)
+            for table in TABLES:
+                t0 = time.perf_counter()
+                columns = _columns(conn, table.name)
+                count = conn.execute(
+                    sql.SQL("select count(*) from {}").format(sql.Identifier(table.name))
+                ).fetchone()[0]
+                per_kind = max(1, round(count * fraction / 3))
+                _update(conn, table, columns, per_kind, salt, round_, result)
+                if table.follows is None:
+                    result.deleted[table.name] = _delete(conn, table, per_kind, salt)
+                    result.restored[table.name] = _restore(
+                        conn, table, max(1, per_kind // 10), dense, salt, round_
                     )
-                ).rowcount
-                result.restored[table.name] = _restore(
-                    conn, table, max(1, per_kind // 10), dense, salt, round_
-                )
-            _insert(conn, table, columns, per_kind, before, dense, salt, round_, result)
-            if progress:
-                progress(
-                    table.name,
-                    sum(kind.get(table.name, 0) for kind in (result.updated, result.deleted, result.inserted))
-                    + result.restored.get(table.name, 0),
-                    time.perf_counter() - t0,
-                )
-        _reset_sequences(conn)
+                _insert(conn, table, columns, per_kind, before, dense, salt, round_, result)
+                if progress:
+                    progress(
+                        table.name,
+                        sum(
+                            kind.get(table.name, 0)
+                            for kind in (result.updated, result.deleted, result.inserted)
+                        )
+                        + result.restored.get(table.name, 0),
+                        time.perf_counter() - t0,
+                    )
+            _reset_sequences(conn)
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -366,6 +362,16 @@ def _update(
         kept += done if modified is None and "modified" in columns else 0
     result.updated[table.name] = updated
     result.kept_modified[table.name] = kept
+
+
+def _delete(conn: psycopg.Connection, table: LegacyTable, limit: int, salt: int) -> int:
+    """Hard-delete `limit` rows, as the application does."""
+    name = sql.Identifier(table.name)
+    return conn.execute(
+        sql.SQL("delete from {} where id in (select id from {} order by pg_temp.r({}, id) limit {})").format(
+            name, name, sql.Literal(salt + 2), sql.Literal(limit)
+        )
+    ).rowcount
 
 
 def _restore(

@@ -23,12 +23,18 @@ create function pg_temp.pick(salt integer, id bigint, choices text []) returns t
 language sql immutable parallel safe as
 'select choices[1 + floor(pg_temp.r(salt, id) * array_length(choices, 1))::integer]';
 
+-- An id no row has: from 900,000,000 on, where no generated id lies (ids of moved blocks, from
+-- 2,000,000,000 on, wrap round into that range, within the integer limit).
+create function pg_temp.nowhere(id bigint) returns integer
+language sql immutable parallel safe as
+'select (900000000 + id % 100000000)::integer';
+
 -- A reference to one of n parent rows, or (for a fraction `orphan_rate`) to no row at all.
 create function pg_temp.ref(
     salt integer, id bigint, n bigint, orphan_rate double precision
 ) returns integer
 language sql immutable parallel safe as
-'select case when pg_temp.hit(salt + 1, id, orphan_rate) then 900000000 + id::integer
+'select case when pg_temp.hit(salt + 1, id, orphan_rate) then pg_temp.nowhere(id)
              else pg_temp.ri(salt, id, n) end';
 
 -- A local (America/Chicago) timestamp between 2014 and 2026; rows 20 and 21 and one in a
@@ -108,6 +114,6 @@ create function pg_temp.optref(
     salt integer, id bigint, n bigint, null_rate double precision, orphan_rate double precision
 ) returns integer
 language sql immutable parallel safe as
-'select case when pg_temp.hit(salt + 1, id, orphan_rate) then 900000000 + id::integer
+'select case when pg_temp.hit(salt + 1, id, orphan_rate) then pg_temp.nowhere(id)
              when pg_temp.r(salt + 2, id) < null_rate then null
              else pg_temp.ri(salt, id, n) end';

@@ -80,7 +80,7 @@ select
         'Scans', 'Models', 'Accessories', 'Services']) || ' ' || g.id,
     'category-' || g.id,
     case
-        when pg_temp.hit(202, g.id, 0.03) then 900000000 + g.id
+        when pg_temp.hit(202, g.id, 0.03) then pg_temp.nowhere(g.id)
         when g.id > 8 then pg_temp.ri(203, g.id, 8)
     end,
     pg_temp.ri(204, g.id, 100),
@@ -196,7 +196,7 @@ DOCTOR_OFFICES = LegacyTable(
 insert into dispatch_doctor_offices (id, doctor_id, office_id)
 select
     p.id,
-    case when pg_temp.hit(601, p.id, 0.005) then 900000000 + p.id
+    case when pg_temp.hit(601, p.id, 0.005) then pg_temp.nowhere(p.id)
         else pg_temp.ri(610, p.source_id, $n_dispatch_doctor) end,
     pg_temp.ri(611, p.source_id, $n_dispatch_office)
 from (
@@ -392,7 +392,7 @@ CASESTATE = LegacyTable(
 insert into dispatch_casestate (id, case_id, state, changed_by_id, changed_at, note)
 select
     s.id,
-    case when pg_temp.hit(1201, s.id, 0.003) then 900000000 + s.id
+    case when pg_temp.hit(1201, s.id, 0.003) then pg_temp.nowhere(s.id)
         else pg_temp.ri(1210, s.source_id, $n_dispatch_case) end,
     pg_temp.pick(1203, s.id, array['open', 'in_review', 'on_hold', 'closed', 'reopened']),
     pg_temp.optref(1204, s.id, $n_auth_user, 0.1, 0.002),
@@ -441,9 +441,9 @@ CASE_MESSAGES = LegacyTable(
 insert into dispatch_case_messages (id, case_id, record_id)
 select
     p.id,
-    case when pg_temp.hit(1401, p.id, 0.003) then 900000000 + p.id
+    case when pg_temp.hit(1401, p.id, 0.003) then pg_temp.nowhere(p.id)
         else pg_temp.ri(1410, p.source_id, $n_dispatch_case) end,
-    case when pg_temp.hit(1402, p.id, 0.003) then 900000000 + p.id
+    case when pg_temp.hit(1402, p.id, 0.003) then pg_temp.nowhere(p.id)
         else pg_temp.ri(1411, p.source_id, $n_dispatch_record) end
 from (
     select g.id,
@@ -460,9 +460,9 @@ CASE_FILES = LegacyTable(
 insert into dispatch_case_files (id, case_id, file_id)
 select
     p.id,
-    case when pg_temp.hit(1501, p.id, 0.003) then 900000000 + p.id
+    case when pg_temp.hit(1501, p.id, 0.003) then pg_temp.nowhere(p.id)
         else pg_temp.ri(1510, p.source_id, $n_dispatch_case) end,
-    case when pg_temp.hit(1502, p.id, 0.003) then 900000000 + p.id
+    case when pg_temp.hit(1502, p.id, 0.003) then pg_temp.nowhere(p.id)
         else pg_temp.ri(1511, p.source_id, $n_dispatch_file) end
 from (
     select g.id,
@@ -505,7 +505,7 @@ from (
         case
             when pg_temp.hit(1601, g.id, 0.002) then null
             when pg_temp.hit(1602, g.id, 0.002) then pg_temp.ri(1621, g.id, $n_dispatch_order)
-            when pg_temp.hit(1603, g.id, 0.002) then 900000000 + g.id
+            when pg_temp.hit(1603, g.id, 0.002) then pg_temp.nowhere(g.id)
             when pg_temp.r(1622, g.id) < 0.6 then pg_temp.ri(1623, g.id, $n_dispatch_order)
         end as order_id,
         case
@@ -770,7 +770,7 @@ select
     k.id,
     k.content_type,
     case
-        when pg_temp.hit(2602, k.id, 0.01) then 900000000 + k.id
+        when pg_temp.hit(2602, k.id, 0.01) then pg_temp.nowhere(k.id)
         when k.content_type = 'order' then pg_temp.ri(2610, k.id, $n_dispatch_order)
         when k.content_type = 'case' then pg_temp.ri(2611, k.id, $n_dispatch_case)
         when k.content_type = 'task' then pg_temp.ri(2612, k.id, $n_dispatch_task)
