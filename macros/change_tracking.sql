@@ -272,6 +272,7 @@
     legacy_id in (
         select changed.legacy_id from {{ verdicts }} as changed
         where changed.verdict_changed_at >= {{ changes_since(model.name, [verdicts.identifier]) }}
+            {{- batch_condition('changed.legacy_id') }}
         union all
         select lacking.legacy_id from {{ verdicts }} as lacking
         where
