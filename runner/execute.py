@@ -31,6 +31,7 @@ from runner.faults import checkpoint
 from runner.gate import PhaseGate, StopRun
 from runner.graph import NodeGraph, joined_chains, phase_members, split_by_phase
 from runner.model import EntityRun, ExecutionPlan, MigrationAuditEntry, MigrationExecution, MigrationPhase
+from runner.reconciliation import Reconciliation
 from runner.rollback import downstream, drop_old_before_images, in_dependency_order, take_snapshots
 from runner.settings import EnvironmentProfile
 
@@ -95,6 +96,8 @@ class Executor(BatchLoading, PhaseGate):
         self.batches_done_here: dict[str, int] = {}
         # models of later phases this process already built with an earlier phase (read ahead)
         self.built_ahead: set[str] = set()
+        # entities whose gate proved by id, in this process, that every legacy id is accounted for
+        self.proven: dict[str, list[Reconciliation]] = {}
 
     # --- the trail ----------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ class StopRun(CutoverError):
 
 class PhaseGate:
     """The Executor's phase gate (a mixin: it uses the Executor's dbt, log, store, settings,
-    profile and project)."""
+    profile and project, and notes each entity's proof by id in its `proven`)."""
 
     def _validate_phase(
         self,
@@ -70,6 +70,7 @@ class PhaseGate:
         failed = [n for n in tests if n.status in ("fail", "error")]
         warned = [n for n in tests if n.status == "warn"]
         proofs = {entity: reconcile(self.store.conn, entity) for entity in members}
+        self.proven.update(proofs)
         problems = []
         unaccounted = any(not pair.proved for pairs in proofs.values() for pair in pairs)
         for entity in members:

@@ -258,8 +258,13 @@ class Session:
         command = ["build", "--select", "audit", *(["--exclude", *proof_tests] if proof_tests else [])]
         result = executor.dbt(execution, command, "overall validation")
         checkpoint("post-validation")
-        # the proof by id over every entity, after the later phases' deletes may have cascaded
-        proofs = reconcile(self.store.conn)
+        # the proof by id over every entity: the gates of this process proved theirs after the
+        # build (no later phase writes an earlier one's table), the others are proved here
+        proofs = [
+            pair
+            for entity in plan.entities
+            for pair in executor.proven.get(entity) or reconcile(self.store.conn, entity)
+        ]
         unproved = [pair for pair in proofs if not pair.proved]
         executor.log(
             execution,
