@@ -247,7 +247,11 @@ def profile_option(func):
 def _profile(name, **overrides):
     from runner.settings import load_profile
 
-    return load_profile(name, overrides)
+    return load_profile(name, overrides, option_names=RUN_OPTION_NAMES)
+
+
+# The option of `run` and `resume` that overrides each migration setting.
+RUN_OPTION_NAMES = {"max_concurrency": "--concurrency", "retry_attempts": "--retries"}
 
 
 @main.command("plan")
@@ -260,8 +264,9 @@ def plan_command(profile_name: str | None, as_json: bool) -> None:
     from runner.preflight import check_servers
     from runner.report import plan_json, plan_table
 
+    profile = _profile(profile_name)
     check_servers()
-    with Session(_profile(profile_name), console) as session:
+    with Session(profile, console) as session:
         plan = session.plan()
     if as_json:
         click.echo(plan_json(plan))
@@ -298,9 +303,9 @@ def run_options(func):
         ),
         click.option(
             "--batch-size",
-            type=click.IntRange(1),
+            type=click.IntRange(1, 100_000_000),
             default=None,
-            help="Legacy ids per checkpointed batch of a massive entity.",
+            help="Legacy rows per checkpointed batch of a massive entity.",
         ),
         click.option(
             "--retries",

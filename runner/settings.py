@@ -1,17 +1,23 @@
-"""The runner's settings: one environment profile of profiles/cutover.yml, overridden by
-CUTOVER_<SETTING> environment variables, overridden by command-line flags. Connection settings
-and secrets are not here: runner.config reads them from the environment only.
+"""The runner's settings: one environment profile of profiles/cutover.yml (or of the file named
+by CUTOVER_SETTINGS_FILE), overridden by CUTOVER_<SETTING> environment variables, overridden by
+command-line flags. Connection settings and secrets are not here: runner.config reads them from
+the environment only.
+
+Every layer is judged by the same schema (pydantic, strict): each section and key known, no
+float or bool where a whole number goes, ranges checked, duplicate keys refused. A setting that
+breaks a rule stops the command with one sentence naming where it was set, the key and what is
+expected.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runner.config import PROJECT_DIR
 from runner.errors import CutoverError
@@ -20,133 +26,210 @@ SETTINGS_FILE = PROJECT_DIR / "profiles" / "cutover.yml"
 VALIDATION_LEVELS = ("basic", "standard", "comprehensive")
 
 
-@dataclass(frozen=True)
-class MigrationSettings:
-    batch_size: int = 100_000
-    max_concurrency: int = 4
-    retry_attempts: int = 3
-    retry_backoff_seconds: float = 1.0
-    validation_level: str = "standard"
-    error_tolerance: float = 10.0
-    keep_before_images: int = 3  # executions whose before-image copies are kept for rollback
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-@dataclass(frozen=True)
-class AlertingConfig:
+class MigrationSettings(_Section):
+    batch_size: int = Field(100_000, ge=1, le=100_000_000)
+    max_concurrency: int = Field(4, ge=1, le=32)
+    retry_attempts: int = Field(3, ge=0, le=20)
+    retry_backoff_seconds: float = Field(1.0, ge=0, le=3600, allow_inf_nan=False)
+    validation_level: Literal["basic", "standard", "comprehensive"] = "standard"
+    error_tolerance: float = Field(10.0, ge=0, le=100, allow_inf_nan=False)
+    # executions whose before-image copies are kept for rollback: an execution needs its own
+    keep_before_images: int = Field(3, ge=1, le=1000)
+
+
+class AlertingConfig(_Section):
     enabled: bool = True
-    error_threshold: float = 5.0
-    slow_query_threshold: float = 60.0
+    error_threshold: float = Field(5.0, ge=0, le=100, allow_inf_nan=False)
+    slow_query_threshold: float = Field(60.0, gt=0, le=86_400, allow_inf_nan=False)
 
 
-@dataclass(frozen=True)
-class MonitoringConfig:
+class MonitoringConfig(_Section):
     progress_reporting: bool = True
     performance_metrics: bool = True
     health_checks: bool = True
     alerting: AlertingConfig = AlertingConfig()
 
 
-@dataclass(frozen=True)
-class EnvironmentProfile:
+class ProfileSection(_Section):
+    """One profile as profiles/cutover.yml writes it."""
+
+    dbt_target: str = Field("dev", min_length=1)
+    migration: MigrationSettings = MigrationSettings()
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+
+class SettingsFile(_Section):
+    profiles: dict[str, ProfileSection]
+
+
+class EnvironmentProfile(ProfileSection):
     name: str
-    dbt_target: str
-    migration: MigrationSettings
-    monitoring: MonitoringConfig
 
     def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
-
-
-def _typed(cls, values: Mapping[str, Any], where: str):
-    known = {f.name: f for f in fields(cls)}
-    unknown = set(values) - set(known)
-    if unknown:
-        raise CutoverError(f"Unknown setting {sorted(unknown)[0]!r} in {where}.")
-    converted = {}
-    for name, value in values.items():
-        default = getattr(cls(), name)
-        if isinstance(default, AlertingConfig):
-            converted[name] = _typed(AlertingConfig, value or {}, where)
-        elif isinstance(default, bool):
-            converted[name] = _as_bool(value, name)
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            try:
-                converted[name] = type(default)(value)
-            except (TypeError, ValueError) as exc:
-                raise CutoverError(f"Setting {name} must be a number, not {value!r} ({where}).") from exc
-        else:
-            converted[name] = value
-    return cls(**converted)
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise CutoverError(f"Setting {name} must be true or false, not {value!r}.")
+        return self.model_dump()
 
 
 def load_profile(
     name: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
-    path: Path = SETTINGS_FILE,
+    path: Path | None = None,
+    option_names: Mapping[str, str] | None = None,
 ) -> EnvironmentProfile:
-    """The named profile (CUTOVER_PROFILE, default development) with env and flag overrides."""
+    """The named profile (CUTOVER_PROFILE, default development) with env and flag overrides
+    (option_names: the command-line option that sets each override, for the error message)."""
+    option_names = option_names or {}
     env = os.environ if env is None else env
     name = name or env.get("CUTOVER_PROFILE", "development")
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise CutoverError(f"Cannot read the settings file {path}: {exc}") from exc
-    profiles = document.get("profiles", {})
-    if name not in profiles:
-        raise CutoverError(f"Unknown profile {name!r}: choose one of {', '.join(sorted(profiles))}.")
-    raw = profiles[name] or {}
-    migration = _typed(MigrationSettings, raw.get("migration", {}), f"profile {name}")
-    monitoring = _typed(MonitoringConfig, raw.get("monitoring", {}), f"profile {name}")
+    settings = read_settings_file(path or Path(env.get("CUTOVER_SETTINGS_FILE") or SETTINGS_FILE))
+    if name not in settings.profiles:
+        raise CutoverError(f"Unknown profile {name!r}: choose one of {', '.join(sorted(settings.profiles))}.")
+    section = settings.profiles[name]
 
-    from_env = {
-        f.name: env[f"CUTOVER_{f.name.upper()}"]
-        for f in fields(MigrationSettings)
-        if f"CUTOVER_{f.name.upper()}" in env
+    variables = {
+        f"CUTOVER_{key.upper()}": key
+        for key in MigrationSettings.model_fields
+        if f"CUTOVER_{key.upper()}" in env
     }
-    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
-    changes = {**from_env, **flags}
-    if changes:
-        migration = _apply(migration, changes)
-    _check(migration)
+    from_env = _judged(
+        lambda: MigrationSettings.model_validate_strings({key: env[var] for var, key in variables.items()}),
+        lambda loc: f"The environment variable CUTOVER_{str(loc[0]).upper()}",
+        MigrationSettings,
+    )
+    flags = {key: value for key, value in (overrides or {}).items() if value is not None}
+    from_flags = _judged(
+        lambda: MigrationSettings.model_validate(flags),
+        lambda loc: f"The option {option_names.get(str(loc[0]), '--' + str(loc[0]).replace('_', '-'))}",
+        MigrationSettings,
+    )
+    migration = section.migration.model_copy(
+        update={
+            **{key: getattr(from_env, key) for key in variables.values()},
+            **{key: getattr(from_flags, key) for key in flags},
+        }
+    )
+    dbt_target = env.get("CUTOVER_DBT_TARGET") or section.dbt_target
     return EnvironmentProfile(
-        name=name,
-        dbt_target=str(env.get("CUTOVER_DBT_TARGET", raw.get("dbt_target", "dev"))),
-        migration=migration,
-        monitoring=monitoring,
+        name=name, dbt_target=dbt_target, migration=migration, monitoring=section.monitoring
     )
 
 
-def _apply(settings: MigrationSettings, changes: Mapping[str, Any]) -> MigrationSettings:
-    typed = _typed(MigrationSettings, changes, "overrides")
-    return replace(settings, **{name: getattr(typed, name) for name in changes})
+def read_settings_file(path: Path = SETTINGS_FILE) -> SettingsFile:
+    try:
+        document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except OSError as exc:
+        raise CutoverError(f"Cannot read the settings file {path}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise CutoverError(f"The settings file {path} is not valid YAML: {_yaml_problem(exc)}.") from exc
+    if document is None:
+        raise CutoverError(
+            f"The settings file {path} is empty: it must hold the profiles (profiles: development: ...)."
+        )
+    return _judged(
+        lambda: SettingsFile.model_validate(document),
+        lambda loc: f"{path}: {'.'.join(map(str, loc)) or 'the document'}",
+        SettingsFile,
+    )
 
 
-def _check(settings: MigrationSettings) -> None:
-    if settings.validation_level not in VALIDATION_LEVELS:
-        raise CutoverError(
-            f"Validation level must be one of {', '.join(VALIDATION_LEVELS)}, "
-            f"not {settings.validation_level!r}."
+def _judged(validate, where, model: type[BaseModel]):
+    """validate(), its first error put as one sentence: where(loc) names the setting."""
+    try:
+        return validate()
+    except ValidationError as exc:
+        # a misspelt key is also a missing one: name the misspelling
+        error = min(exc.errors(include_url=False), key=lambda e: e["type"] == "missing")
+        loc = error["loc"]
+        raise CutoverError(f"{where(loc)} {_expected(error, model)}.") from None
+
+
+_EXPECTED = {
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "dict_type": "must be a mapping of settings",
+    "model_type": "must be a mapping of settings",
+    "model_attributes_type": "must be a mapping of settings",
+    "missing": "is missing",
+}
+
+
+def _expected(error: dict, model: type[BaseModel]) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = _fields_at(model, error["loc"][:-1])
+        return f"is not a known setting (expected one of: {', '.join(known)})"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {
+            "greater_than_equal": "at least",
+            "greater_than": "more than",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }
+        bound = next(iter(ctx.values()))
+        text = (
+            f"must be {words[kind]} {bound:g}"
+            if isinstance(bound, float)
+            else f"must be {words[kind]} {bound:,}"
         )
-    if settings.batch_size < 1 or settings.max_concurrency < 1 or settings.retry_attempts < 0:
-        raise CutoverError("batch_size and max_concurrency must be at least 1, retry_attempts at least 0.")
-    if settings.keep_before_images < 1:
-        raise CutoverError(
-            "keep_before_images must be at least 1: "
-            "an execution needs its own before-images to be rolled back."
-        )
-    if not 0 <= settings.error_tolerance <= 100:
-        raise CutoverError(f"error_tolerance is a percentage, not {settings.error_tolerance}.")
+    elif kind == "literal_error":
+        text = f"must be one of {ctx['expected']}"
+    else:
+        text = _EXPECTED.get(kind, error["msg"].replace("Input should", "must"))
+    if kind == "missing":
+        return text
+    return f"{text}, not {_shown(error.get('input'))}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "nothing"}[value]
+    if isinstance(value, (dict, list)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the section at loc may hold."""
+    steps = list(loc)
+    while steps:
+        step = steps.pop(0)
+        if model is SettingsFile:  # profiles.<name>
+            model = ProfileSection
+            del steps[:1]
+        else:
+            model = model.model_fields[step].annotation
+    return list(model.model_fields)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (yaml keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1})" if mark else problem

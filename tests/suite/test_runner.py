@@ -427,7 +427,7 @@ def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_ta
 
 def test_only_the_most_recent_executions_keep_their_before_image_copies(empty_target, admin):
     refused = invoke("run", env={"CUTOVER_KEEP_BEFORE_IMAGES": "0"})
-    assert refused.exit_code == 1 and "keep_before_images must be at least 1" in refused.output
+    assert refused.exit_code == 1 and "CUTOVER_KEEP_BEFORE_IMAGES must be at least 1" in refused.output
 
     # a change to a leaf entity, so that this execution copies a table that is not empty
     query(admin, "update dispatch_comment set body = body || '.' where id % 10 = 0")
