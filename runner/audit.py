@@ -5,9 +5,11 @@ carry counts, durations, entity names and dbt node names only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def log_folder() -> Path:
+    """logs/cutover/ of the project, or CUTOVER_LOG_DIR: one JSON-lines file per execution."""
+    return Path(os.environ.get("CUTOVER_LOG_DIR", PROJECT_DIR / "logs" / "cutover"))
+
+
 class RunLocked(CutoverError):
     """Another runner holds the target."""
 
@@ -34,8 +41,7 @@ class RunLocked(CutoverError):
 class AuditStore:
     def __init__(self, endpoint: Endpoint, log_dir: Path | None = None) -> None:
         self.endpoint = endpoint
-        # logs/cutover/ of the project, or CUTOVER_LOG_DIR: one JSON-lines file per execution
-        self.log_dir = log_dir or Path(os.environ.get("CUTOVER_LOG_DIR", PROJECT_DIR / "logs" / "cutover"))
+        self.log_dir = log_dir or log_folder()
         try:
             self.conn = psycopg.connect(endpoint.conninfo(application_name="cutover-audit"), autocommit=True)
         except psycopg.OperationalError as exc:
@@ -72,10 +78,19 @@ class AuditStore:
 
     # --- the lock: one run at a time per target ------------------------------------------------
 
-    def acquire_lock(self, execution_id: str) -> None:
+    @contextlib.contextmanager
+    def locked(self, purpose: str = "run") -> Iterator[None]:
+        """The target held by this process for the duration (see acquire_lock)."""
+        self.acquire_lock(purpose)
+        try:
+            yield
+        finally:
+            self.release_lock()
+
+    def acquire_lock(self, purpose: str) -> None:
         """A session-level advisory lock on its own connection: released by the server the
         moment this process dies, so a killed runner never leaves it stuck."""
-        label = f"cutover-runner {execution_id} pid {os.getpid()}@{socket.gethostname()}"
+        label = f"cutover-runner {purpose} pid {os.getpid()}@{socket.gethostname()}"
         conn = psycopg.connect(self.endpoint.conninfo(application_name=label[:63]), autocommit=True)
         got = conn.execute("select pg_try_advisory_lock(hashtext(%s))", (LOCK_KEY,)).fetchone()[0]
         if not got:
@@ -262,6 +277,20 @@ class AuditStore:
         ]
         return dict(zip(columns, rows[0], strict=True))
 
+    def no_execution(self, execution_id: str | None) -> str:
+        """Why store.execution(execution_id) found none, as one sentence."""
+        recorded = (
+            self.conn.execute("select count(*) from cutover_audit.executions").fetchone()[0]
+            if self.has_schema()
+            else 0
+        )
+        if not recorded or not execution_id:
+            return "No execution has been recorded on this target yet: start one with `cutover run`."
+        return (
+            f"No execution {execution_id!r} on this target ({recorded:,} recorded; "
+            "without an id, `cutover status` shows the latest)."
+        )
+
     def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params or None)
         names = [c.name for c in cursor.description]
@@ -371,6 +400,21 @@ class AuditStore:
     # --- the trail --------------------------------------------------------------------------------
 
     def append(self, entry: MigrationAuditEntry) -> None:
+        # the file first: a target gone mid-run still leaves the entry there
+        self._write_log(
+            entry.execution_id,
+            {
+                "timestamp": entry.timestamp.isoformat(),
+                "execution_id": entry.execution_id,
+                "phase": entry.phase,
+                "entity": entry.entity,
+                "action": entry.action,
+                "message": entry.message,
+                "records_affected": entry.records_affected,
+                "duration": entry.duration,
+                "metadata": entry.metadata,
+            },
+        )
         self.conn.execute(
             """
             insert into cutover_audit.audit_entries
@@ -390,17 +434,21 @@ class AuditStore:
                 Jsonb(entry.metadata),
             ),
         )
+
+    def log_to_file(self, execution_id: str, action: str, message: str, **metadata: Any) -> None:
+        """An entry for the JSON-lines log only: the target cannot take it (it is gone)."""
+        self._write_log(
+            execution_id,
+            {
+                "timestamp": now().isoformat(),
+                "execution_id": execution_id,
+                "action": action,
+                "message": message,
+                "metadata": metadata,
+            },
+        )
+
+    def _write_log(self, execution_id: str, record: dict[str, Any]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        record = {
-            "timestamp": entry.timestamp.isoformat(),
-            "execution_id": entry.execution_id,
-            "phase": entry.phase,
-            "entity": entry.entity,
-            "action": entry.action,
-            "message": entry.message,
-            "records_affected": entry.records_affected,
-            "duration": entry.duration,
-            "metadata": entry.metadata,
-        }
-        with (self.log_dir / f"{entry.execution_id}.jsonl").open("a") as log:
+        with (self.log_dir / f"{execution_id}.jsonl").open("a") as log:
             log.write(json.dumps(record, default=str) + "\n")

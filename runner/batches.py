@@ -297,6 +297,25 @@ class BatchLoading:
                 error = InvocationResult(success=False, nodes=batch_nodes).reason()
                 raise CutoverError(f"Batch {load.label} of {load.entity} failed: {error}")
 
+    def rebuild_left_deferred(self, execution: MigrationExecution) -> None:
+        """The indexes and foreign keys a stopped first load left deferred (a crash of the target,
+        a kill) are rebuilt before anything else, unless this execution goes on loading that
+        entity in batches (a resume), which rebuilds them after its last batch: a new execution
+        (`run --force`) or one that no longer loads it in batches would leave them out for good."""
+        for entity in deferral.deferred_entities(self.store.conn):
+            if self.store.finished_batches(execution.id, entity) and not self._is_empty(entity):
+                continue
+            started = time.perf_counter()
+            restored = deferral.restore(self.store.conn, entity)
+            self.log(
+                execution,
+                "progress",
+                f"{entity}: rebuilt the {restored} indexes and foreign keys "
+                "a stopped first load left deferred",
+                entity=entity,
+                seconds=time.perf_counter() - started,
+            )
+
     def _loads_in_batches(self, execution: MigrationExecution, entity: str) -> bool:
         """Checkpointed batches are for the first load of a massive entity (its table absent or
         empty) and for resuming one. An entity already loaded takes a delta's changes in one pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -13,9 +14,7 @@ from rich.table import Table
 
 from runner import __version__
 from runner.config import legacy_admin_endpoint
-from runner.errors import CutoverError, connection_reason
-
-NO_EXECUTION = "No execution has been recorded on this target yet: start one with `cutover run`."
+from runner.errors import CutoverError, connection_reason, plain, root_cause
 
 console = Console(stderr=True)
 # Tables stay readable when the output goes to a file or a CI log.
@@ -23,17 +22,54 @@ out = Console() if Console().is_terminal else Console(width=200)
 
 
 def friendly_errors(func: Callable) -> Callable:
-    """A user-caused error ends in one sentence and exit code 1, never a traceback."""
+    """Every failure ends in one sentence and exit code 1, never a traceback: a user-caused one
+    as it is; a lost database connection with its cause; anything else with its first line, the
+    traceback written to the log folder for the bug report. Ctrl-C ends with exit code 130."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except CutoverError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            sys.exit(1)
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("Interrupted; an execution that was running can be resumed with `cutover resume`.", 130)
+        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a sentence
+            _fail(_unexpected(exc))
 
     return wrapper
+
+
+def _fail(message: str, code: int = 1):
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(plain(message))}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _unexpected(exc: Exception) -> str:
+    """One sentence for an exception no command expected, the traceback kept in a file."""
+    import traceback
+
+    import psycopg
+
+    from runner.audit import log_folder
+
+    try:
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "errors.log"
+        with path.open("a") as log:
+            log.write(f"--- {datetime.now(timezone.utc).isoformat()} cutover {' '.join(sys.argv[1:])}\n")
+            log.write("".join(traceback.format_exception(exc)))
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "no traceback could be written"
+    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return f"The connection to a database was lost: {root_cause(str(exc))} ({where})."
+    if isinstance(exc, psycopg.Error):
+        return f"The database refused a statement: {root_cause(str(exc))} ({where})."
+    return f"Unexpected {type(exc).__name__}: {root_cause(str(exc) or type(exc).__name__)} ({where})."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -474,7 +510,7 @@ def status(execution_id: str | None) -> None:
 
     with AuditStore(target_endpoint()) as store:
         if not store.has_schema() or store.execution(execution_id) is None:
-            raise CutoverError(NO_EXECUTION)
+            raise CutoverError(store.no_execution(execution_id))
         for renderable in status_tables(store, execution_id):
             out.print(renderable)
 
@@ -738,7 +774,7 @@ def rollback_command(entities, phase, everything, execution_id, yes, profile_nam
     with AuditStore(target_endpoint()) as store:
         row = store.execution(execution_id) if store.has_schema() else None
         if row is None:
-            raise CutoverError("There is no execution to roll back on this target.")
+            raise CutoverError(store.no_execution(execution_id))
         eid = str(row["id"])
         targets = sorted(downstream(specs, chosen))
         if not yes:
@@ -747,11 +783,8 @@ def rollback_command(entities, phase, everything, execution_id, yes, profile_nam
                 f"execution {eid}?",
                 abort=True,
             )
-        store.acquire_lock(f"rollback-{eid}")
-        try:
+        with store.locked(f"rollback-{eid}"):
             counts = rollback(store, specs, eid, chosen)
-        finally:
-            store.release_lock()
     out.print(
         f"Rolled back {len(counts)} entities to their state before execution {eid}: "
         + ", ".join(f"{e} ({n:,} rows)" for e, n in counts.items())
@@ -776,7 +809,7 @@ def report(execution_id: str | None, output: Path | None) -> None:
     with AuditStore(target_endpoint()) as store:
         row = store.execution(execution_id) if store.has_schema() else None
         if row is None:
-            raise CutoverError(NO_EXECUTION)
+            raise CutoverError(store.no_execution(execution_id))
         html, markdown = write_reports(store, str(row["id"]), output)
     out.print(f"Report: {html}")
     out.print(f"        {markdown}")

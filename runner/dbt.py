@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.config import PROJECT_DIR, environment
-from runner.errors import CutoverError, first_line, shortened
+from runner.errors import CutoverError, first_line, root_cause
 
 EventCallback = Callable[[object], None]
 # dbt commands whose artefacts nobody reads: the runner takes their results in-process.
@@ -53,8 +53,8 @@ class InvocationResult:
         invocation's own error."""
         failed = self.failed()
         if failed:
-            return f"{failed[0].name}: {shortened(failed[0].message or 'failed', 200)}"
-        return shortened(self.error or "unknown error", 200)
+            return f"{failed[0].name}: {root_cause(failed[0].message or 'failed')}"
+        return root_cause(self.error or "unknown error")
 
 
 @contextmanager

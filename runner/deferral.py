@@ -19,6 +19,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from runner.faults import checkpoint
+
 SCHEMA = "cutover_snapshots"
 TABLE = "deferred_definitions"
 
@@ -115,6 +117,7 @@ def restore(conn: psycopg.Connection, entity: str) -> int:
         for kind, name, definition in rows:  # 'index' sorts after 'foreign key': desc = indexes first
             if kind == "index":
                 conn.execute(definition)
+                checkpoint(f"rebuild:{entity}")
             else:
                 conn.execute(
                     sql.SQL("alter table app.{} add constraint {} ").format(
@@ -131,18 +134,23 @@ def restore(conn: psycopg.Connection, entity: str) -> int:
     return len(rows)
 
 
-def restore_all(conn: psycopg.Connection) -> list[str]:
-    """Restore whatever any earlier run left deferred (used by rollback); returns the tables."""
+def deferred_entities(conn: psycopg.Connection) -> list[str]:
+    """The entities whose indexes and foreign keys are recorded as deferred."""
     if not _has_records(conn):
         return []
-    tables = [
-        r[0]
+    return [
+        r[0].removeprefix("app.")
         for r in conn.execute(
             sql.SQL("select distinct table_name from {}.{} order by 1").format(
                 sql.Identifier(SCHEMA), sql.Identifier(TABLE)
             )
         )
     ]
-    for table in tables:
-        restore(conn, table.removeprefix("app."))
-    return tables
+
+
+def restore_all(conn: psycopg.Connection) -> list[str]:
+    """Restore whatever any earlier run left deferred (used by rollback); returns the entities."""
+    entities = deferred_entities(conn)
+    for entity in entities:
+        restore(conn, entity)
+    return entities

@@ -1,5 +1,7 @@
 """The one exception type a user can cause; the CLI turns it into one sentence and exit code 1."""
 
+import re
+
 
 class CutoverError(Exception):
     """An error with a message fit to show a user as it is."""
@@ -27,3 +29,48 @@ def shortened(text: str, limit: int = 300) -> str:
     """A message on one line, cut to `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# libpq's and the server's words for a database that is not there, most telling first
+_CAUSES = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"connection refused",
+        r"could not translate host name[^\n]*",
+        r"no route to host",
+        r"network is unreachable",
+        r"password authentication failed[^\n]*",
+        r"the database system is (?:starting up|shutting down|in recovery mode)",
+        r"terminating connection due to administrator command",
+        r"server closed the connection unexpectedly",
+        r"timeout expired",
+        r"connection timed out",
+        r"SSL SYSCALL error[^\n]*",
+        r"the connection is closed",
+        r"could not connect to server[^\n]*",
+    )
+]
+
+
+def plain(text: str) -> str:
+    """Text without terminal colour codes."""
+    return ANSI.sub("", text)
+
+
+def root_cause(text: str, limit: int = 200) -> str:
+    """The cause of a failure in one line, from dbt's or the server's several: the connection
+    problem when there is one (naming the legacy server when the wrapper could not reach it),
+    else the first line that says what the database refused."""
+    text = plain(text)
+    found = next((m for m in (pattern.search(text) for pattern in _CAUSES) if m), None)
+    if found:
+        cause = found.group(0).strip().rstrip(".")
+        wrapper = re.search(r'could not connect to server "([^"]+)"', text)
+        if wrapper and wrapper.group(0) not in cause:
+            cause = f'{cause} (the foreign server "{wrapper.group(1)}")'
+        return shortened(cause[0].upper() + cause[1:], limit)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    header = re.compile(r"(Database|Runtime|Compilation) Error in |compiled code at ")
+    telling = [line for line in lines if not header.match(line)]
+    return shortened((telling or lines or ["unknown error"])[0], limit)

@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from runner.audit import AuditStore, now
 from runner.batches import BatchLoading
 from runner.dbt import FAILED, DbtProject, InvocationResult
-from runner.errors import CutoverError, shortened
+from runner.errors import CutoverError, plain, root_cause
 from runner.faults import checkpoint
 from runner.gate import PhaseGate, StopRun
 from runner.graph import NodeGraph, joined_chains, phase_members, split_by_phase
@@ -150,10 +150,12 @@ class Executor(BatchLoading, PhaseGate):
             transient = bool(TRANSIENT.search(messages)) and not PERMANENT.search(messages)
             if not transient or attempt == attempts:
                 if transient:
-                    raise CutoverError(
-                        f"{what} failed {attempts + 1} times on transient errors (the last: "
-                        f"{shortened(messages)}); the execution can be resumed with `cutover resume`."
+                    message = (
+                        f"{what} failed {attempts + 1} times on transient errors, the last: "
+                        f"{root_cause(messages)}; the execution can be resumed with `cutover resume`."
                     )
+                    self.log(execution, "error", message, phase, entity, error=plain(messages))
+                    raise CutoverError(message)
                 return result
             self.log(
                 execution,
@@ -162,10 +164,12 @@ class Executor(BatchLoading, PhaseGate):
                 phase,
                 entity,
                 attempt=attempt + 1,
-                error=shortened(messages),
+                error=plain(messages),
             )
             self.console.print(
-                f"[yellow]transient failure in {what}; retry {attempt + 1} of {attempts} in {delay:g} s[/]"
+                f"[yellow]transient failure in {what} ({root_cause(messages, 120)}); "
+                f"retry {attempt + 1} of {attempts} in {delay:g} s[/]",
+                highlight=False,
             )
             self.sleep(delay)
             delay *= 2
@@ -290,6 +294,7 @@ class Executor(BatchLoading, PhaseGate):
             records=execution.total_records_expected,
         )
         self.setup(execution)
+        self.rebuild_left_deferred(execution)
         self._forget_watermarks_of_emptied(execution, list(plan.entities))
         specs = {name: planned.spec for name, planned in plan.entities.items()}
         affected = in_dependency_order(specs, downstream(specs, entities))

@@ -10,6 +10,11 @@ killer kills it. The points:
     post-validation        during the overall validation at the end of a run
     rollback:<entity>      inside a rollback's transaction, after <entity> was restored
     before-image:<entity>  before the before-image of <entity> is copied
+    rebuild:<entity>       inside the rebuild of a first load's deferred indexes and foreign
+                           keys, after the first index was built
+
+CUTOVER_TEST_PAUSE_AT=<point> stops the runner there with SIGSTOP instead, so that a test can
+do something to a server while the runner is at that point (crash the target), then SIGCONT.
 
 CUTOVER_TEST_FAIL_AT=<point> makes the statement run at <point> fail on the server instead, as
 a full disk would (a statement error, the connection still open). The points:
@@ -27,13 +32,16 @@ import signal
 import psycopg
 
 KILL_AT = "CUTOVER_TEST_KILL_AT"
+PAUSE_AT = "CUTOVER_TEST_PAUSE_AT"
 FAIL_AT = "CUTOVER_TEST_FAIL_AT"
 
 
 def checkpoint(point: str) -> None:
-    """SIGKILL this process if the test asked for it at `point`."""
+    """SIGKILL (or SIGSTOP) this process if the test asked for it at `point`."""
     if os.environ.get(KILL_AT) == point:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(PAUSE_AT) == point:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def fault(point: str, conn: psycopg.Connection) -> None:

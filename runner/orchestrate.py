@@ -11,7 +11,7 @@ from rich.console import Console
 from runner.audit import AuditStore, now
 from runner.config import legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
-from runner.errors import CutoverError
+from runner.errors import CutoverError, connection_reason
 from runner.execute import Executor, RunOptions, new_execution_id
 from runner.faults import checkpoint
 from runner.gate import StopRun
@@ -106,34 +106,38 @@ class Session:
         plan = self.plan()
         entities = self.selected(plan, selection)
         self._check_dependencies(plan, entities)
-        unfinished = self._unfinished(selection)
-        if unfinished and not options.force:
-            self.console.print(
-                f"Continuing unfinished execution {unfinished['id']} (its completed "
-                "phases are skipped; --force starts a new one)."
-            )
-            return self._execute(self._load(unfinished, plan), plan, entities, options)
-        execution = self._new_execution(plan, entities, selection)
-        return self._execute(execution, plan, entities, options)
+        # the target is this process's before anything is said about its executions: the loser
+        # of two concurrent runs says only that the other holds it
+        with self.store.locked():
+            unfinished = self._unfinished(selection)
+            if unfinished and not options.force:
+                self.console.print(
+                    f"Continuing unfinished execution {unfinished['id']} (its completed "
+                    "phases are skipped; --force starts a new one)."
+                )
+                return self._execute(self._load(unfinished, plan), plan, entities, options)
+            execution = self._new_execution(plan, entities, selection)
+            return self._execute(execution, plan, entities, options)
 
     def resume(self, execution_id: str | None, options: RunOptions) -> MigrationExecution:
         check_servers()
         self.store.check_provisioned()
-        row = self.store.execution(execution_id)
-        if row is None:
-            raise CutoverError("There is no execution to resume: start one with `cutover run`.")
-        if row["status"] == "completed":
-            raise CutoverError(
-                f"Execution {row['id']} completed at {row['ended_at']:%Y-%m-%d %H:%M:%S}; "
-                "there is nothing to resume."
+        with self.store.locked():
+            row = self.store.execution(execution_id)
+            if row is None:
+                raise CutoverError(self.store.no_execution(execution_id))
+            if row["status"] == "completed":
+                raise CutoverError(
+                    f"Execution {row['id']} completed at {row['ended_at']:%Y-%m-%d %H:%M:%S}; "
+                    "there is nothing to resume."
+                )
+            plan = self.plan()
+            saved = row["selection"] or {}
+            selection = Selection(
+                saved.get("phases"), tuple(saved.get("entities", ())), bool(saved.get("with_dependencies"))
             )
-        plan = self.plan()
-        saved = row["selection"] or {}
-        selection = Selection(
-            saved.get("phases"), tuple(saved.get("entities", ())), bool(saved.get("with_dependencies"))
-        )
-        entities = self.selected(plan, selection)
-        return self._execute(self._load(row, plan), plan, entities, options)
+            entities = self.selected(plan, selection)
+            return self._execute(self._load(row, plan), plan, entities, options)
 
     def _check_dependencies(self, plan: ExecutionPlan, entities: list[str]) -> None:
         """Every parent of a selected entity is selected too, or already in the target."""
@@ -203,7 +207,6 @@ class Session:
         self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
     ) -> MigrationExecution:
         executor = Executor(self.project, self.store, self.profile, self.console)
-        self.store.acquire_lock(execution.id)
         try:
             executor.run(execution, plan, entities, options)
             self._post_validate(executor, execution, plan)
@@ -225,8 +228,15 @@ class Session:
         except KeyboardInterrupt:
             self._failed(executor, execution, "interrupted by the operator")
             raise
-        finally:
-            self.store.release_lock()
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # the target crashed or went away: nothing can be recorded there any more
+            message = (
+                f"The connection to the target server was lost during execution {execution.id} "
+                f"({connection_reason(exc)}): when the server is back, `cutover resume` carries the "
+                "execution on from its last checkpoint."
+            )
+            self.store.log_to_file(execution.id, "error", message, detail=str(exc))
+            raise CutoverError(message) from exc
         return execution
 
     def _failed(self, executor: Executor, execution: MigrationExecution, message: str) -> None:

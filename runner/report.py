@@ -120,14 +120,32 @@ def _execution_data(store: AuditStore, execution_id: str | None) -> dict:
             "from cutover_audit.batch_checkpoints where execution_id = %s group by entity",
             (eid,),
         ),
+        "rollback": store.rows(
+            "select count(*) filter (where restored_at is not null) as restored, count(*) as entities, "
+            "max(restored_at) as at from cutover_audit.snapshots where execution_id = %s",
+            (eid,),
+        )[0],
     }
+
+
+def status_text(data: dict) -> str:
+    """The execution's status, and whether a rollback undid it since (snapshots.restored_at)."""
+    status, rollback = data["execution"]["status"], data["rollback"]
+    if not rollback["restored"]:
+        return status
+    if rollback["restored"] == rollback["entities"]:
+        return f"{status}, then rolled back ({rollback['at']:%Y-%m-%d %H:%M:%S %Z})"
+    return (
+        f"{status}, then partly rolled back ({rollback['restored']} of {rollback['entities']} "
+        f"entities, {rollback['at']:%Y-%m-%d %H:%M:%S %Z})"
+    )
 
 
 def status_tables(store: AuditStore, execution_id: str | None) -> list:
     data = _execution_data(store, execution_id)
     e = data["execution"]
     header = Table(show_header=False, title=f"Execution {e['id']}")
-    header.add_row("status", e["status"])
+    header.add_row("status", status_text(data))
     header.add_row("profile", e["profile"])
     header.add_row("started", f"{e['started_at']:%Y-%m-%d %H:%M:%S %Z}")
     header.add_row("ended", f"{e['ended_at']:%Y-%m-%d %H:%M:%S %Z}" if e["ended_at"] else "-")
@@ -251,7 +269,7 @@ def _markdown(data: dict) -> str:
     lines = [
         f"# Cutover report: execution {e['id']}",
         "",
-        f"- Status: **{e['status']}** (profile {e['profile']})",
+        f"- Status: **{status_text(data)}** (profile {e['profile']})",
         f"- Started {e['started_at']:%Y-%m-%d %H:%M:%S %Z}, ended "
         + (f"{e['ended_at']:%Y-%m-%d %H:%M:%S %Z}" if e["ended_at"] else "-"),
         f"- Legacy rows {e['total_records_expected']:,}; migrated or merged {e['total_records_processed']:,}"
@@ -394,7 +412,7 @@ th {{ background: #f3f3f3; }} td:first-child, th:first-child {{ text-align: left
 </style></head><body>
 <h1>Cutover report</h1>
 <p>Execution <code>{esc(str(e["id"]))}</code>, profile {esc(e["profile"])}:
-<strong class="status-{esc(e["status"])}">{esc(e["status"])}</strong>.
+<strong class="status-{esc(e["status"])}">{esc(status_text(data))}</strong>.
 Started {e["started_at"]:%Y-%m-%d %H:%M:%S %Z}{
         ", ended " + format(e["ended_at"], "%Y-%m-%d %H:%M:%S %Z") if e["ended_at"] else ""
     }.

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -337,6 +338,83 @@ def test_a_crash_of_the_target_server_mid_execution_makes_resume_run_every_phase
     )
     assert query(empty, noticed)[0][0] == 1
     assert fingerprint(empty) == reference
+    assert unexplained(empty) == 0
+
+
+def crash_target_at(point: str, servers, *args: str) -> tuple[int, str]:
+    """`cutover <args>` stopped (SIGSTOP) at `point`; the target server crashes there (an
+    immediate stop, then a start: crash recovery), and the runner goes on, to find it gone."""
+    command = [str(Path(sys.executable).with_name("cutover")), *args]
+    with open(os.devnull) as stdin, tempfile.TemporaryFile("w+") as output:
+        runner = subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "CUTOVER_TEST_PAUSE_AT": point},
+        )
+        deadline = time.monotonic() + 600
+        while Path(f"/proc/{runner.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert runner.poll() is None and time.monotonic() < deadline, f"never reached {point}"
+            time.sleep(0.1)
+        servers.target.stop(mode="immediate")
+        servers.target.start()
+        os.kill(runner.pid, signal.SIGCONT)
+        runner.wait(timeout=900)
+        output.seek(0)
+        text = output.read()
+    OUTPUTS.append(text)
+    return runner.returncode, text
+
+
+def assert_one_sentence(code: int, output: str) -> None:
+    assert "Traceback" not in output and "psycopg" not in output, output[-3000:]
+    if code != 0:
+        assert code == 1, output[-3000:]
+        error = [line for line in output.splitlines() if line.startswith("error:")]
+        assert len(error) == 1 and "\x1b" not in error[0], output[-3000:]
+
+
+def test_a_crash_of_the_target_inside_the_batch_rounds_ends_in_one_sentence_and_resumes_exact(
+    empty, reference, servers
+):
+    """The target crashes after the second batch of tasks, its foreign keys and indexes deferred:
+    the runner says so in one sentence, and `resume` loads the remaining batches, rebuilds what was
+    deferred and ends at the reference."""
+    code, output = crash_target_at("batch:tasks:2", servers, "run", "--batch-size", "2000")
+    assert_one_sentence(code, output)
+    assert code == 1 and "The connection to the target server was lost during execution" in output
+    assert "`cutover resume` carries the execution on" in output
+    deferred = "select count(*) from cutover_snapshots.deferred_definitions where table_name = 'app.tasks'"
+    assert query(empty, deferred) == [(6,)]
+    resumed = cutover("resume", "--batch-size", "2000")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert fingerprint(empty) == reference
+    assert query(empty, deferred) == [(0,)]
+    assert unexplained(empty) == 0
+
+
+def test_a_crash_of_the_target_inside_the_index_rebuild_is_repaired_by_a_new_run(empty, reference, servers):
+    """The target crashes while the deferred indexes of tasks are being rebuilt (one transaction:
+    none of them stays). A new execution (`run --force`), which does not load tasks in batches
+    again, rebuilds them before anything else; before, its gate stopped on the missing keys."""
+    code, output = crash_target_at("rebuild:tasks", servers, "run", "--batch-size", "2000")
+    assert_one_sentence(code, output)
+    assert code == 1
+    deferred = "select count(*) from cutover_snapshots.deferred_definitions where table_name = 'app.tasks'"
+    assert query(empty, deferred) == [(6,)]
+    again = cutover("run", "--force")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert (
+        "rebuilt the 6 indexes and foreign keys a stopped first load left deferred"
+        in query(
+            empty,
+            "select string_agg(message, ' | ') from cutover_audit.audit_entries where entity = 'tasks'",
+        )[0][0]
+    )
+    assert fingerprint(empty) == reference
+    assert query(empty, deferred) == [(0,)]
     assert unexplained(empty) == 0
 
 
