@@ -20,7 +20,10 @@
     logs because the runner and `cutover dev env` also export it as DBT_ENV_SECRET_LEGACY_PASSWORD.
 
     The extension itself needs a superuser: if it is missing and the current role cannot
-    create it, this stops with the statement a DBA must run.
+    create it, this stops with the statement a DBA must run. A foreign server of that name that
+    another role owns is a DBA's, with its own user mapping (so that the migration role cannot
+    read the legacy password in pg_user_mappings: `cutover dba-script`, section 5): it is used
+    as it is.
 -#}
 {% macro setup_legacy_fdw() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
@@ -67,6 +70,12 @@
         begin
             if not exists (select 1 from pg_foreign_server where srvname = {{ quote_literal(server) }}) then
                 create server {{ server }} foreign data wrapper postgres_fdw options ({{ options }});
+            elsif not exists (
+                select 1 from pg_foreign_server
+                where srvname = {{ quote_literal(server) }} and srvowner = current_user::regrole
+            ) then
+                -- a DBA's server and user mapping (cutover dba-script, section 5): left as they are
+                return;
             else
                 alter server {{ server }} options (
                     set host {{ quote_literal(host) }},

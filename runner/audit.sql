@@ -1,5 +1,6 @@
 -- The runner's audit store in the target database, schema cutover_audit: run idempotently by
--- the DBA script (runner/dba.py) as the schema's owner, never by the migration role.
+-- the DBA script (runner/dba.py) as the schema's owner, never by the migration role (with
+-- cutover_snapshots, the schema of the before-images, which the same role owns).
 -- executions, phases and entity_runs hold the current state of each execution; audit_entries
 -- is the append-only trail (a trigger refuses UPDATE and DELETE); validation_results keeps every
 -- validation; batch_plans and batch_checkpoints let a resumed execution load the same batches
@@ -135,5 +136,57 @@ begin
             before truncate on cutover_audit.audit_entries
             for each statement execute function cutover_audit.refuse_change();
     end if;
+end
+$$;
+
+-- The indexes and foreign keys a first load of a massive entity dropped, until it rebuilds them
+-- (runner/deferral.py): what a crash must not lose.
+create table if not exists cutover_snapshots.deferred_definitions (
+    table_name text not null,
+    kind text not null check (kind in ('index', 'foreign key')),
+    name text not null,
+    definition text not null,
+    deferred_at timestamptz not null default now(),
+    primary key (table_name, name)
+);
+
+-- A before-image the migration role has just copied into cutover_snapshots becomes the audit
+-- owner's (in the transaction that records it in cutover_audit.snapshots): the migration role
+-- keeps SELECT on it, and can no longer alter or drop it.
+create or replace function cutover_audit.seal_before_image(copy_name text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    copy regclass := to_regclass(format('cutover_snapshots.%I', copy_name));
+begin
+    if copy is null then
+        raise exception 'there is no before-image cutover_snapshots.%', copy_name;
+    end if;
+    execute format('alter table %s owner to cutover_audit_owner', copy);
+    execute format('grant select on %s to %I', copy, session_user);
+end
+$$;
+
+-- Drops a before-image of an execution older than the latest that took before-images (the
+-- runner keeps those of the keep_before_images most recent ones), and says so in the trail.
+create or replace function cutover_audit.drop_before_image(copy_name text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    owner_execution uuid;
+    latest uuid;
+begin
+    select s.execution_id into owner_execution
+    from cutover_audit.snapshots as s where s.snapshot_table = copy_name;
+    select e.id into latest
+    from cutover_audit.executions as e
+    where exists (select from cutover_audit.snapshots as k where k.execution_id = e.id)
+    order by e.started_at desc
+    limit 1;
+    if owner_execution is null or owner_execution = latest then
+        raise exception 'the before-image cutover_snapshots.% belongs to the latest execution or to none: it stays',
+            copy_name using errcode = 'insufficient_privilege';
+    end if;
+    execute format('drop table if exists cutover_snapshots.%I', copy_name);
+    insert into cutover_audit.audit_entries (execution_id, action, message)
+    values (owner_execution, 'progress', format('before-image cutover_snapshots.%s dropped', copy_name));
 end
 $$;

@@ -44,8 +44,8 @@ from runner.config import Endpoint, legacy_admin_endpoint, legacy_reader_endpoin
 from runner.errors import CutoverError
 
 RAW_SCHEMA = "bench_raw"
-# Everything a cutover leaves in the target database but its audit trail (which the migration
-# role can neither drop nor rewrite): dropped before the full cutover.
+# Everything a cutover leaves in the target database but its audit trail and before-images
+# (which the migration role can neither drop nor rewrite): dropped before the full cutover.
 CUTOVER_SCHEMAS = (
     "app",
     "staging",
@@ -53,7 +53,6 @@ CUTOVER_SCHEMAS = (
     "quarantine",
     "audit",
     "mapping",
-    "cutover_snapshots",
     "legacy",
     RAW_SCHEMA,
 )

@@ -7,11 +7,12 @@ back no constraint (the primary key and the unique legacy_id, which the upsert n
 loads the batches, then builds each index once and validates each foreign key with one query.
 
 The dropped definitions are written, in the same transaction as the drop, to
-cutover_snapshots.deferred_definitions in the target, so a runner killed between the drop and the
-rebuild leaves what it needs behind: `resume` carries on and rebuilds them after the last batch,
-and `rollback` rebuilds them before it restores anything. The models only ever write rows whose
-references exist, so the rebuilt foreign keys validate; if one did not, the rebuild fails with
-the server's message and the definitions stay recorded.
+cutover_snapshots.deferred_definitions in the target (made by the DBA script, runner/dba.py),
+so a runner killed between the drop and the rebuild leaves what it needs behind: `resume`
+carries on and rebuilds them after the last batch, any other run rebuilds them before it
+starts, and `rollback` rebuilds them before it restores anything. The models only ever write
+rows whose references exist, so the rebuilt foreign keys validate; if one did not, the rebuild
+fails with the server's message and the definitions stay recorded.
 """
 
 from __future__ import annotations
@@ -27,24 +28,6 @@ TABLE = "deferred_definitions"
 
 def _qualified(entity: str) -> str:
     return f"app.{entity}"
-
-
-def _ensure_table(conn: psycopg.Connection) -> None:
-    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
-    conn.execute(
-        sql.SQL(
-            """
-            create table if not exists {}.{} (
-                table_name text not null,
-                kind text not null check (kind in ('index', 'foreign key')),
-                name text not null,
-                definition text not null,
-                deferred_at timestamptz not null default now(),
-                primary key (table_name, name)
-            )
-            """
-        ).format(sql.Identifier(SCHEMA), sql.Identifier(TABLE))
-    )
 
 
 def _has_records(conn: psycopg.Connection) -> bool:
@@ -67,7 +50,6 @@ def defer(conn: psycopg.Connection, entity: str) -> int:
     """Drop the entity's foreign keys and free-standing indexes, recording them; returns how
     many were dropped."""
     table = _qualified(entity)
-    _ensure_table(conn)
     with conn.transaction():
         keys = conn.execute(
             "select conname, pg_get_constraintdef(oid) from pg_constraint "
@@ -106,6 +88,15 @@ def restore(conn: psycopg.Connection, entity: str) -> int:
     if not is_deferred(conn, entity):
         return 0
     table = _qualified(entity)
+    if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
+        # the table is gone (dropped with its schema): what was deferred went with it
+        conn.execute(
+            sql.SQL("delete from {}.{} where table_name = %s").format(
+                sql.Identifier(SCHEMA), sql.Identifier(TABLE)
+            ),
+            (table,),
+        )
+        return 0
     with conn.transaction():
         rows = conn.execute(
             sql.SQL(

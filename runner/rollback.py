@@ -72,7 +72,6 @@ def take_snapshots(store: AuditStore, execution_id: str, entities: Iterable[str]
     delta's 28 copies at scale 1.0 took 4.3 to 5.4 s one after the other). Each lane records
     each copy as it makes it; a copy that a killed runner left unrecorded is made again."""
     conn = store.conn
-    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SNAPSHOT_SCHEMA)))
     taken = {
         row[0]
         for row in conn.execute(
@@ -124,19 +123,20 @@ def _copy_lane(conn: psycopg.Connection, execution_id: str, entities: list[str])
         table = _snapshot_name(execution_id, entity)
         snapshot = sql.Identifier(SNAPSHOT_SCHEMA, table)
         checkpoint(f"before-image:{entity}")
+        # the copy, its hand-over to the audit owner (who alone may drop it from then on) and its
+        # record are one transaction: a runner killed in between leaves none of them
         try:
-            fault(f"before-image:{entity}", conn)
-            # left by a runner killed between the copy and its record: this execution's own
-            conn.execute(sql.SQL("drop table if exists {}").format(snapshot))
-            rows = conn.execute(
-                sql.SQL("create table {} as select * from app.{}").format(snapshot, sql.Identifier(entity))
-            ).rowcount
+            with conn.transaction():
+                fault(f"before-image:{entity}", conn)
+                copy = sql.SQL("create table {} as select * from app.{}")
+                rows = conn.execute(copy.format(snapshot, sql.Identifier(entity))).rowcount
+                conn.execute("select cutover_audit.seal_before_image(%s)", (table,))
+                _record_snapshot(conn, execution_id, entity, table, rows)
         except psycopg.Error as exc:
             raise CutoverError(
                 f"The before-image of {entity} could not be recorded: {first_line(exc)}; no entity of the "
                 "target was written. The execution stops: run it again once the cause is fixed."
             ) from exc
-        _record_snapshot(conn, execution_id, entity, table, rows)
         copied += rows
     return copied
 
@@ -176,9 +176,8 @@ def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int,
     ).fetchall()
     dropped: dict[str, list[int]] = {}
     for execution_id, table, row_count in rows:
-        conn.execute(
-            sql.SQL("drop table {}.{}").format(sql.Identifier(SNAPSHOT_SCHEMA), sql.Identifier(table))
-        )
+        # the audit owner's function: the migration role cannot drop a before-image itself
+        conn.execute("select cutover_audit.drop_before_image(%s)", (table,))
         tally = dropped.setdefault(execution_id, [0, 0])
         tally[0] += 1
         tally[1] += int(row_count)

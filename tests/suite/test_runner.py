@@ -244,6 +244,83 @@ def test_the_migration_role_cannot_rewrite_or_remove_its_audit_trail(empty_targe
         query(target_super, "revoke update, delete on cutover_audit.audit_entries from public")
 
 
+# What the migration role may no longer do to the status tables and the before-images: change
+# anything but a status column, or touch a before-image once it is taken ({copy}: the latest).
+REWRITING = (
+    "update cutover_audit.executions set started_at = now() - interval '1 day'",
+    "update cutover_audit.executions set config = '{{}}'",
+    "update cutover_audit.executions set selection = '{{}}'",
+    "update cutover_audit.executions set profile = 'production'",
+    "update cutover_audit.executions set total_records_expected = 0",
+    "update cutover_audit.executions set id = gen_random_uuid()",
+    "update cutover_audit.phases set name = 'renamed'",
+    "update cutover_audit.phases set phase = phase + 10",
+    "update cutover_audit.entity_runs set entity = 'renamed'",
+    "update cutover_audit.entity_runs set execution_id = gen_random_uuid()",
+    "update cutover_audit.snapshots set was_empty = true",
+    "update cutover_audit.snapshots set snapshot_table = null",
+    "update cutover_audit.snapshots set row_count = 0",
+    "update cutover_audit.snapshots set taken_at = now()",
+    "delete from cutover_audit.snapshots",
+    "delete from cutover_audit.phases",
+    "delete from cutover_audit.entity_runs",
+    "delete from cutover_audit.batch_plans",
+    'drop table cutover_snapshots."{copy}"',
+    'alter table cutover_snapshots."{copy}" rename to renamed',
+    'alter table cutover_snapshots."{copy}" add column note text',
+    'delete from cutover_snapshots."{copy}"',
+    'insert into cutover_snapshots."{copy}" select * from cutover_snapshots."{copy}" limit 1',
+    'truncate cutover_snapshots."{copy}"',
+    "select cutover_audit.drop_before_image('{copy}')",
+    "drop table cutover_snapshots.deferred_definitions",
+    "drop schema cutover_snapshots cascade",
+    "drop function cutover_audit.drop_before_image(text)",
+    "alter function cutover_audit.seal_before_image(text) security invoker",
+)
+
+
+def test_the_migration_role_changes_only_status_columns_and_never_a_before_image(empty_target, target_super):
+    """29 ways of rewriting the status tables or the before-images that rollback relies on, each
+    refused to the migration role, which may still move an execution's status."""
+    latest_copy = """
+        select s.snapshot_table from cutover_audit.snapshots as s
+        where s.snapshot_table is not null and s.execution_id = (
+            select e.id from cutover_audit.executions as e
+            where exists (select from cutover_audit.snapshots as k where k.execution_id = e.id)
+            order by e.started_at desc limit 1
+        )
+        limit 1
+    """
+    snapshots = (
+        "select md5(string_agg(s::text, ',' order by execution_id, entity)) from cutover_audit.snapshots as s"
+    )
+    for _ in range(2):  # alone, this test makes the copies it needs
+        if query(target_super, latest_copy):
+            break
+        assert invoke("run", "--phase", "1", "--force").exit_code == 0
+    copy = query(target_super, latest_copy)[0][0]
+    before = query(target_super, snapshots)
+    count = f'select count(*) from cutover_snapshots."{copy}"'
+    copied = query(target_super, count)
+    with AuditStore(empty_target) as store:
+        refused = 0
+        for statement in REWRITING:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                store.conn.execute(statement.format(copy=copy))
+            refused += 1
+        assert refused == len(REWRITING) == 29
+        # what the runner does: the status columns, reading a copy
+        store.conn.execute(
+            "update cutover_audit.executions set status = status, message = message, ended_at = ended_at"
+        )
+        assert store.conn.execute(count).fetchone() == copied[0]
+    assert query(target_super, snapshots) == before
+    owner = "select pg_get_userbyid(relowner) from pg_class where oid = %s::regclass"
+    assert query(target_super, owner, (f'cutover_snapshots."{copy}"',)) == [("cutover_audit_owner",)]
+    script = invoke("dba-script")
+    assert "pg_user_mappings" in script.output and "create user mapping for public" in script.output
+
+
 def test_second_run_on_the_same_target_names_the_lock_holder(empty_target):
     with AuditStore(empty_target) as holder:
         holder.acquire_lock("held-by-test")
@@ -346,7 +423,8 @@ def test_a_model_in_error_in_a_build_of_several_phases_fails_its_own_phase(empty
     finally:
         query(target_super, "alter table app.case_states rename column note_renamed to note")
     assert failed.exit_code == 1
-    assert "Phase 7 failed to build: case_states: Database Error" in failed.output, failed.output
+    expected = "Phase 7 failed to build: case_states: column existing.note does not exist"
+    assert expected in failed.output, failed.output
     with AuditStore(empty_target) as store:
         execution_id = str(store.execution()["id"])
     assert _phase_statuses(empty_target, execution_id) == {p: "completed" for p in range(1, 7)} | {
