@@ -493,6 +493,8 @@ def dba_script_command(migration_role: str | None) -> None:
     from runner.config import environment
     from runner.dba import dba_script
 
+    if migration_role is not None and not migration_role.strip():
+        raise CutoverError("--migration-role needs the name of a role.")
     role = migration_role or environment().get("CUTOVER_TARGET_USER")
     if not role:
         raise CutoverError("Name the migration role: --migration-role NAME, or set CUTOVER_TARGET_USER.")

@@ -127,9 +127,17 @@ class Session:
             if row is None:
                 raise CutoverError(self.store.no_execution(execution_id))
             if row["status"] == "completed":
+                # a run stopped before it recorded its execution (the first second) left no
+                # row behind: the latest one is the completed execution before it
+                ended = f"{row['ended_at']:%Y-%m-%d %H:%M:%S}"
+                if execution_id:
+                    raise CutoverError(
+                        f"Execution {row['id']} completed at {ended}: there is nothing to resume."
+                    )
                 raise CutoverError(
-                    f"Execution {row['id']} completed at {row['ended_at']:%Y-%m-%d %H:%M:%S}; "
-                    "there is nothing to resume."
+                    f"The latest execution, {row['id']}, completed at {ended}: there is nothing to "
+                    "resume (a run stopped before it recorded an execution changed no rows; start it "
+                    "again with `cutover run`)."
                 )
             plan = self.plan()
             saved = row["selection"] or {}

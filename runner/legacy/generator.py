@@ -37,10 +37,15 @@ class GenerationResult:
         return sum(self.rows.values())
 
 
+MAX_SCALE = 10.0
+
+
 def target_rows(scale: float) -> dict[str, int]:
     """Rows to generate per table (before the ~1% of users left without a profile)."""
-    if scale <= 0:
-        raise CutoverError(f"--scale must be above 0, not {scale}.")
+    if not 0 < scale <= MAX_SCALE:  # refuses nan too
+        raise CutoverError(
+            f"--scale must be above 0 and at most {MAX_SCALE:g} (production size times ten), not {scale}."
+        )
     return {t.name: max(round(t.rows_at_scale_1 * scale), min(MIN_ROWS, t.rows_at_scale_1)) for t in TABLES}
 
 

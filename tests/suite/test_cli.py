@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
+from support import reset_target
 
+from runner.audit import AuditStore
 from runner.cli import main
+from runner.config import target_endpoint
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
@@ -21,7 +25,7 @@ def test_help_lists_the_command_groups():
 def test_zero_scale_is_refused_with_one_sentence(servers):
     result = invoke("legacy", "generate", "--scale", "0")
     assert result.exit_code == 1
-    assert "--scale must be above 0" in result.output
+    assert "--scale must be above 0 and at most 10" in result.output
     assert "Traceback" not in result.output
 
 
@@ -58,10 +62,20 @@ def test_unknown_phase_and_entity_are_one_sentence_each(generated_legacy):
     assert result.exit_code == 1 and "Unknown entity 'unicorns'" in result.output
 
 
-def test_entity_without_its_dependencies_is_refused(generated_legacy):
+def test_entity_without_its_dependencies_is_refused(generated_legacy, target_super):
+    reset_target(target_super)
     result = invoke("run", "--entity", "tasks")
     assert result.exit_code == 1
     assert "tasks depends on orders, which is not migrated yet: add --with-dependencies" in result.output
+
+
+@pytest.fixture(scope="module")
+def completed_execution(generated_legacy, target_super) -> str:
+    """A target with one completed execution, for the commands that read one."""
+    reset_target(target_super)
+    assert invoke("run", "--error-tolerance", "100").exit_code == 0
+    with AuditStore(target_endpoint()) as store:
+        return str(store.execution()["id"])
 
 
 def test_dev_servers_start_idempotently_report_status_and_stop(tmp_path):
@@ -164,3 +178,66 @@ def test_a_trail_owned_by_the_migration_role_is_refused_until_the_dba_script_run
         " where relnamespace = 'cutover_audit'::regnamespace and relkind = 'r'",
     )
     assert owners == [("cutover_audit_owner",)]
+
+
+# Every command with arguments or settings a user can get wrong: (arguments, environment, what
+# the one sentence says). Exit code 2 is click's usage error, 1 the runner's refusal.
+HOSTILE = [
+    (["run", "--phase", "0"], {}, "--phase 0 is not a range of existing phases"),
+    (["run", "--phase", "5..2"], {}, "--phase 5..2"),
+    (["run", "--phase", "one"], {}, "not 'one'"),
+    (["run", "--entity", ""], {}, "Unknown entity ''"),
+    (["run", "--batch-size", "0"], {}, "0 is not in the range"),
+    (["run", "--batch-size", "2.5"], {}, "'2.5' is not a valid integer"),
+    (["run", "--concurrency", "0"], {}, "0 is not in the range"),
+    (["run", "--retries", "-1"], {}, "-1 is not in the range"),
+    (["run", "--error-tolerance", "101"], {}, "101.0 is not in the range"),
+    (["run", "--error-tolerance", "nan"], {}, "--error-tolerance"),
+    (["run", "--validation-level", "total"], {}, "'total' is not one of"),
+    (["run", "--profile", "nowhere"], {}, "nowhere"),
+    (["run"], {"CUTOVER_BATCH_SIZE": "lots"}, "CUTOVER_BATCH_SIZE"),
+    (["run"], {"CUTOVER_RETRY_BACKOFF_SECONDS": "-1"}, "CUTOVER_RETRY_BACKOFF_SECONDS"),
+    (["run"], {"CUTOVER_SETTINGS_FILE": "/nonexistent/cutover.yml"}, "/nonexistent/cutover.yml"),
+    (["run"], {"CUTOVER_TARGET_PORT": "port"}, "CUTOVER_TARGET_PORT"),
+    (["run"], {"CUTOVER_LEGACY_HOST": "legacy.invalid"}, "Cannot reach the legacy database"),
+    (["resume", "no-such-execution"], {}, "no-such-execution"),
+    (["resume", "--phase", "1"], {}, "resume continues an execution with its own selection"),
+    (["status", "no-such-execution"], {}, "no-such-execution"),
+    (["report", "no-such-execution"], {}, "no-such-execution"),
+    (["rollback", "--execution", "no-such-execution", "--all", "--yes"], {}, "no-such-execution"),
+    (["rollback", "--entity", "unicorns", "--yes"], {}, "unicorns"),
+    (["rollback", "--phase", "99", "--yes"], {}, "99"),
+    (["rollback", "--yes"], {}, "--all"),
+    (["validate", "--level", "total"], {}, "'total' is not one of"),
+    (["validate", "--profile", "nowhere"], {}, "nowhere"),
+    (["plan", "--profile", "nowhere"], {}, "nowhere"),
+    (["legacy", "generate", "--scale", "-1"], {}, "--scale"),
+    (["legacy", "generate", "--scale", "inf"], {}, "--scale"),
+    (["legacy", "generate", "--scale", "nan"], {}, "--scale"),
+    (["legacy", "generate", "--seed", "x"], {}, "'x' is not a valid integer"),
+    (["legacy", "mutate", "--fraction", "2"], {}, "--fraction"),
+    (["legacy", "mutate", "--fraction", "-0.1"], {}, "--fraction"),
+    (["bench", "--scale", "0"], {}, "--scale"),
+    (["docs", "--check", "--catalog", "/nonexistent/catalog.json"], {}, "/nonexistent/catalog.json"),
+    (["dba-script", "--migration-role", ""], {}, "--migration-role needs the name of a role"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), HOSTILE, ids=[" ".join(h[0]) or "-" for h in HOSTILE])
+def test_hostile_arguments_end_in_one_sentence(completed_execution, tmp_path, args, env, expected):
+    """No traceback, nothing the catch-all had to handle (it writes errors.log), one sentence."""
+    result = invoke(*args, env={"CUTOVER_LOG_DIR": str(tmp_path), **env})
+    assert result.exit_code in (1, 2), result.output
+    assert "Traceback" not in result.output and not (tmp_path / "errors.log").exists(), result.output
+    assert "Unexpected" not in result.output and "refused a statement" not in result.output
+    assert expected in result.output, result.output
+    assert "\x1b[" not in result.output
+
+
+def test_resume_after_a_completed_execution_says_a_stopped_run_left_nothing(completed_execution):
+    """A run killed in its first second recorded no execution: resume says the latest one
+    completed, and that such a run changed nothing."""
+    result = invoke("resume")
+    assert result.exit_code == 1
+    assert f"The latest execution, {completed_execution}, completed at" in result.output
+    assert "start it again with `cutover run`" in result.output
