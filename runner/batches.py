@@ -279,7 +279,8 @@ class BatchLoading:
                     records=rows,
                     seconds=seconds,
                 )
-                if seconds > self.profile.monitoring.alerting.slow_query_threshold:
+                alerting = self.profile.monitoring.alerting
+                if alerting.enabled and seconds > alerting.slow_query_threshold:
                     self.log(
                         execution,
                         "progress",

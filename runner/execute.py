@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -34,6 +35,7 @@ from runner.model import EntityRun, ExecutionPlan, MigrationAuditEntry, Migratio
 from runner.reconciliation import Reconciliation
 from runner.rollback import downstream, drop_old_before_images, in_dependency_order, take_snapshots
 from runner.settings import EnvironmentProfile
+from runner.watch import SlowQueryWatch
 
 TRANSIENT = re.compile(
     r"deadlock detected|could not serialize|server closed the connection|terminating connection"
@@ -142,7 +144,9 @@ class Executor(BatchLoading, PhaseGate):
         threads = [] if command[0] == "run-operation" else ["--threads", str(self.settings.max_concurrency)]
         for attempt in range(attempts + 1):
             started = time.perf_counter()
-            result = self.project.invoke([*command, *threads, "--vars", _vars(self.vars)], on_event)
+            with self._watch(execution, what, phase, entity) as watch:
+                events = _fan_out(on_event, watch and watch.on_event)
+                result = self.project.invoke([*command, *threads, "--vars", _vars(self.vars)], events)
             if result.success:
                 self._log_timing(execution, what, result, time.perf_counter() - started, phase, entity)
                 return result
@@ -174,6 +178,34 @@ class Executor(BatchLoading, PhaseGate):
             self.sleep(delay)
             delay *= 2
         return result  # pragma: no cover - the loop always returns
+
+    @contextmanager
+    def _watch(
+        self, execution: MigrationExecution, what: str, phase: int | None, entity: str | None
+    ) -> Iterator[SlowQueryWatch | None]:
+        """The slow-query alert while `what` runs (runner/watch.py): in the trail, the JSON-lines
+        log and on the console, once per model that runs past the threshold and once per stall."""
+        alerting = self.profile.monitoring.alerting
+        if not alerting.enabled:
+            yield None
+            return
+        threshold = alerting.slow_query_threshold
+
+        def alert(node: str | None, seconds: float, started_any: bool) -> None:
+            if node:
+                message = f"slow query: {node} has been running for {seconds:.0f} s in {what}"
+            elif started_any:
+                message = f"slow query: {what} has started or finished no model for {seconds:.0f} s"
+            else:  # a run-operation, or what dbt does before its first model
+                message = f"slow query: {what} has been running for {seconds:.0f} s"
+            message += f" (alert threshold {threshold:g} s)"
+            self.console.print(f"[yellow]warning: {message}[/]", highlight=False)
+            self.log(
+                execution, "progress", message, phase, entity, seconds=seconds, alert="slow_query", node=node
+            )
+
+        with SlowQueryWatch(threshold, alert) as watch:
+            yield watch
 
     def _log_timing(
         self,
@@ -704,6 +736,19 @@ class Executor(BatchLoading, PhaseGate):
 
 def new_execution_id() -> str:
     return str(uuid.uuid4())
+
+
+def _fan_out(*callbacks: Callable | None) -> Callable | None:
+    """One dbt event callback calling each of `callbacks` that is there."""
+    present = [c for c in callbacks if c]
+    if not present:
+        return None
+
+    def on_event(event) -> None:
+        for callback in present:
+            callback(event)
+
+    return on_event
 
 
 def _vars(values: dict) -> str:

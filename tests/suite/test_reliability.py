@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from support import query, reset_target
 
-from runner.audit import AuditStore
+from runner.audit import AuditStore, log_folder
 from runner.config import target_endpoint
 from runner.legacy.generator import table_counts
 
@@ -295,6 +295,48 @@ def test_legacy_server_gone_stops_after_the_retry_limit_and_resumes_later(empty,
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert fingerprint(empty) == reference
     assert unexplained(empty) == 0
+
+
+def test_a_stalled_legacy_table_raises_the_slow_query_alert_while_the_model_waits(
+    empty, reference, admin, tmp_path
+):
+    """A model waiting on a legacy table locked for longer than the profile's slow-query
+    threshold (2 s here) raises the alert while it waits: in the trail, in the JSON-lines log and
+    on the console; once the lock goes, the run completes exact."""
+    settings = (Path(__file__).parents[2] / "profiles" / "cutover.yml").read_text()
+    assert "slow_query_threshold: 60" in settings
+    (tmp_path / "cutover.yml").write_text(
+        settings.replace("slow_query_threshold: 60", "slow_query_threshold: 2")
+    )
+    blocker = BlockedReader(admin, "dispatch_task")
+    alerts: list = []
+    try:
+        thread, outcome = run_in_background("run", CUTOVER_SETTINGS_FILE=str(tmp_path / "cutover.yml"))
+        blocker.lock_once_running(empty)
+        blocker.wait_for_reader()
+        deadline = time.monotonic() + 60
+        while not alerts and time.monotonic() < deadline:
+            time.sleep(0.5)
+            alerts = query(
+                empty,
+                "select message, metadata->>'node' from cutover_audit.audit_entries"
+                " where metadata->>'alert' = 'slow_query'",
+            )
+    finally:
+        blocker.release()
+    thread.join(timeout=900)
+    result = outcome["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert alerts, "no slow-query alert while the model waited"
+    console = " ".join((result.stdout + result.stderr).split())
+    for message, node in alerts:
+        assert message.startswith("slow query: ") and "(alert threshold 2 s)" in message
+        assert not node or f"slow query: {node} has been running for" in message
+        assert f"warning: {message}" in console
+    with AuditStore(empty) as store:
+        execution_id = str(store.execution()["id"])
+    assert '"alert": "slow_query"' in (log_folder() / f"{execution_id}.jsonl").read_text()
+    assert fingerprint(empty) == reference
 
 
 def test_a_crash_of_the_target_server_empties_the_work_tables_and_the_next_run_derives_them_again(
