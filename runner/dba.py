@@ -161,17 +161,17 @@ grant insert, update, delete on {SNAPSHOT_SCHEMA}.deferred_definitions to {role}
 
 commit;
 
--- 5. The legacy password. The migration role creates the foreign server `legacy` and a user
+-- 5. The legacy password. The migration role creates the foreign server `legacy_server` and a user
 -- mapping for itself holding the legacy reader's name and password; pg_user_mappings shows a
 -- role the options of its own mapping (and a superuser every mapping's), so the migration role
 -- can read that password. To keep it from the migration role, a DBA creates the server and a
 -- mapping FOR PUBLIC, owned by another role, and grants the migration role only USAGE on the
 -- server: umoptions then reads as null for it (the runner leaves a server it does not own as
 -- it is and adds no mapping). For example, as a superuser:
---   create server legacy foreign data wrapper postgres_fdw
+--   create server legacy_server foreign data wrapper postgres_fdw
 --       options (host 'legacy.example', port '5432', dbname 'legacy', fetch_size '10000');
---   create user mapping for public server legacy options (user 'legacy_reader', password '...');
---   grant usage on foreign server legacy to {role};
+--   create user mapping for public server legacy_server options (user 'legacy_reader', password '...');
+--   grant usage on foreign server legacy_server to {role};
 -- Or no password in the catalogue at all: a mapping with password_required 'false' (set by a
 -- superuser) and the password in the target server's own ~/.pgpass, readable by its OS user only.
 """

@@ -12,10 +12,13 @@ from runner.legacy.tables import TABLES
 LEGACY_TABLES = sorted([t.name for t in TABLES] + ["storage_inventory"])
 
 
+SETUP = ["run-operation", "setup_legacy_fdw"]
+
+
 @pytest.fixture(scope="module")
 def imported(generated_legacy, dbt_project):
     for _ in range(2):  # idempotent: a second run replaces what the first made
-        result = dbt_project.invoke(["run-operation", "setup_legacy_fdw"])
+        result = dbt_project.invoke(SETUP)
         assert result.success, result.error
     return target_endpoint()
 
@@ -72,3 +75,38 @@ def test_password_hashes_cannot_be_read_through_the_wrapper(imported):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         query(imported, "select password from legacy.auth_user limit 1")
     assert query(imported, "select count(username) from legacy.auth_user")[0][0] > 0
+
+
+def test_a_dba_owned_server_keeps_the_legacy_password_from_the_migration_role(
+    imported, target_super, dbt_project
+):
+    """`cutover dba-script`, section 5: a foreign server and a mapping FOR PUBLIC that another
+    role owns are used as they are; the migration role reads the legacy tables through them and
+    sees no password in pg_user_mappings (it does in the mapping it makes itself)."""
+    own = query(imported, "select umoptions from pg_user_mappings where srvname = 'legacy_server'")
+    assert any(option.startswith("password=") for option in own[0][0])
+    options = query(target_super, "select srvoptions from pg_foreign_server where srvname = 'legacy_server'")[
+        0
+    ][0]
+    mapping = query(target_super, "select umoptions from pg_user_mappings where srvname = 'legacy_server'")[
+        0
+    ][0]
+    quoted = ", ".join(f"{k} '{v}'" for k, v in (o.split("=", 1) for o in options))
+    mapped = ", ".join(f"{k} '{v}'" for k, v in (o.split("=", 1) for o in mapping))
+    role = target_endpoint().user
+    try:
+        query(target_super, "drop server legacy_server cascade")
+        query(
+            target_super, f"create server legacy_server foreign data wrapper postgres_fdw options ({quoted})"
+        )
+        query(target_super, f"create user mapping for public server legacy_server options ({mapped})")
+        query(target_super, f'grant usage on foreign server legacy_server to "{role}"')
+        result = dbt_project.invoke(SETUP)
+        assert result.success, result.error
+        assert query(imported, "select umoptions from pg_user_mappings where srvname = 'legacy_server'") == [
+            (None,)
+        ]
+        assert query(imported, "select count(*) from legacy.dispatch_office")[0][0] > 0
+    finally:
+        query(target_super, "drop server if exists legacy_server cascade")
+        assert dbt_project.invoke(SETUP).success  # the migration role's own server again, for what follows
