@@ -15,6 +15,10 @@
     recorded, has NULL figures. The runner's phase gate, the test reconciles_with_legacy,
     audit.reconciliation and `cutover validate` all call it: one definition of the proof.
 
+    util.outcomes() returns the same pairs' id sets (extracted, migrated, merged, quarantined
+    per reason) as multiranges: what the runner records at the end of each execution
+    (cutover_audit.outcomes, runner/outcomes.py) and the rehearsal report compares.
+
     Its registry, intermediate.entity_legacy_tables, is written from entity_registry() with
     the function, at the start of every dbt invocation (on-run-start) and of every execution
     (prepare_target). A full join of the ids: dispatch_task at scale 1.0 in about 0.4 s.
@@ -36,6 +40,7 @@
             merged_relation text,
             primary key (entity, legacy_table)
         );
+        alter table {{ registry }} add column if not exists staged_relation text;
         comment on table {{ registry }} is
             'Per target entity and legacy table: where each legacy row can have gone (macros/reconciliation.sql).';
         delete from {{ registry }};
@@ -49,7 +54,8 @@
                 {{ quote_literal(model_relation(item.entity)) }},
                 {{ quote_literal(item.get('migrated_key', 'legacy_id')) }},
                 {{ quote_literal(model_relation('quarantine_' ~ item.entity)) }},
-                {{ quote_literal(model_relation('int_' ~ item.entity ~ '__validated')) if item.get('has_merges') else 'null' }}
+                {{ quote_literal(model_relation('int_' ~ item.entity ~ '__validated')) if item.get('has_merges') else 'null' }},
+                {{ quote_literal(model_relation(item.staged)) }}
             ){{ ',' if not loop.last }}
         {%- endfor %};
 
@@ -158,6 +164,67 @@
         $fn$;
         comment on function util.reconcile(text) is
             'Where every legacy row of the extraction went, by id, per entity and legacy table (macros/reconciliation.sql).';
+
+        create or replace function util.outcomes()
+        returns table (
+            entity text,
+            legacy_table text,
+            fate text,
+            reason text,
+            row_count bigint,
+            legacy_ids int8multirange
+        )
+        language plpgsql stable as $fn$
+        #variable_conflict use_column
+        declare
+            pair record;
+        begin
+            for pair in
+                select registry.*, snapshot.legacy_ids as snapshot_ids
+                from {{ registry }} as registry
+                left join {{ legacy_snapshots() }} as snapshot on snapshot.model_name = registry.snapshot_model
+                order by registry.position
+            loop
+                if to_regclass(pair.migrated_relation) is null
+                    or to_regclass(pair.quarantine_relation) is null
+                    or (pair.merged_relation is not null and to_regclass(pair.merged_relation) is null)
+                then
+                    continue;
+                end if;
+                if pair.snapshot_ids is not null then
+                    return query select
+                        pair.entity, pair.legacy_table, 'extracted'::text, ''::text,
+                        cardinality(pair.snapshot_ids)::bigint,
+                        (select coalesce(range_agg(int8range(id, id, '[]')), '{}')
+                            from unnest(pair.snapshot_ids) as id);
+                end if;
+                return query execute format(
+                    $query$
+                    select $1, $2, 'migrated'::text, ''::text, count(*),
+                        coalesce(range_agg(int8range(id, id, '[]')), '{}')
+                    from (select %2$I::bigint as id from %1$s where %2$I is not null) as migrated
+                    union all
+                    select $1, $2, 'quarantined', reject_reason, count(*),
+                        range_agg(int8range(legacy_id::bigint, legacy_id::bigint, '[]'))
+                    from %3$s where legacy_table = $2
+                    group by reject_reason
+                    %4$s
+                    $query$,
+                    pair.migrated_relation,
+                    pair.migrated_key,
+                    pair.quarantine_relation,
+                    case when pair.merged_relation is not null then format(
+                        'union all select $1, $2, %L, %L, count(*), '
+                        'coalesce(range_agg(int8range(legacy_id::bigint, legacy_id::bigint, %L)), %L) '
+                        'from %s where merged_into_legacy_id is not null',
+                        'merged', '', '[]', '{}', pair.merged_relation
+                    ) else '' end
+                ) using pair.entity, pair.legacy_table;
+            end loop;
+        end
+        $fn$;
+        comment on function util.outcomes() is
+            'Per entity and legacy table, the ids extracted, migrated, merged and quarantined per reason, as id sets (macros/reconciliation.sql).';
     {%- endset -%}
     {%- do run_query(sql) -%}
     {%- do run_query('commit') -%}

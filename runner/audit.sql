@@ -4,7 +4,8 @@
 -- executions, phases and entity_runs hold the current state of each execution; audit_entries
 -- is the append-only trail (a trigger refuses UPDATE and DELETE); validation_results keeps every
 -- validation; batch_plans and batch_checkpoints let a resumed execution load the same batches
--- and skip the finished ones; snapshots lists the before-images that rollback restores.
+-- and skip the finished ones; snapshots lists the before-images that rollback restores;
+-- outcomes keeps where every legacy row stood at the end of each execution.
 create table if not exists cutover_audit.executions (
     id uuid primary key,
     feature_name text not null,
@@ -115,6 +116,23 @@ create table if not exists cutover_audit.snapshots (
     taken_at timestamptz not null default now(),
     restored_at timestamptz,
     primary key (execution_id, entity)
+);
+
+-- Where every legacy row stood when an execution ended (completed or stopped at a gate): per
+-- entity and legacy table, the ids the extraction read, migrated, merged, quarantined per
+-- reason, and migrated with a data-quality issue per kind, as id sets. Recorded anew when a
+-- resumed execution ends (the latest recording of an execution is its outcome): what the
+-- rehearsal report compares between executions (rows fixed, rows broken).
+create table if not exists cutover_audit.outcomes (
+    execution_id uuid not null references cutover_audit.executions (id),
+    recorded_at timestamptz not null,
+    entity text not null,
+    legacy_table text not null,
+    fate text not null check (fate in ('extracted', 'migrated', 'merged', 'quarantined', 'data_quality')),
+    reason text not null default '',
+    row_count bigint not null,
+    legacy_ids int8multirange not null,
+    primary key (execution_id, recorded_at, entity, legacy_table, fate, reason)
 );
 
 create or replace function cutover_audit.refuse_change() returns trigger

@@ -41,7 +41,7 @@ from psycopg import sql
 AUDIT_OWNER = "cutover_audit_owner"
 AUDIT_SCHEMA = "cutover_audit"
 SNAPSHOT_SCHEMA = "cutover_snapshots"
-APPEND_ONLY = ("audit_entries", "validation_results", "batch_checkpoints", "batch_plans")
+APPEND_ONLY = ("audit_entries", "validation_results", "batch_checkpoints", "batch_plans", "outcomes")
 # What the runner changes as an execution goes on; every other column is written once.
 STATUS_COLUMNS = {
     "executions": (

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from runner.config import PROJECT_DIR, environment
@@ -37,6 +38,7 @@ class NodeResult:
     seconds: float
     rows_affected: int | None
     message: str | None
+    started_at: datetime | None = None
 
 
 @dataclass
@@ -243,4 +245,14 @@ def _node_result(result) -> NodeResult:
         seconds=float(result.execution_time or 0.0),
         rows_affected=response.get("rows_affected") if isinstance(response, dict) else None,
         message=result.message,
+        started_at=_started_at(result),
     )
+
+
+def _started_at(result) -> datetime | None:
+    """When the node began its work (dbt's first timing step, compile or execute), in UTC."""
+    for step in getattr(result, "timing", None) or ():
+        if step.started_at is not None:
+            started = step.started_at
+            return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+    return None

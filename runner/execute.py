@@ -230,7 +230,10 @@ class Executor(BatchLoading, PhaseGate):
             seconds=round(seconds, 3),
             nodes=len(result.nodes),
             node_seconds=round(sum(n.seconds for n in result.nodes), 3),
-            slowest=[[n.name, round(n.seconds, 3)] for n in slowest],
+            slowest=[
+                [n.name, round(n.seconds, 3), n.started_at.isoformat() if n.started_at else None]
+                for n in slowest
+            ],
         )
 
     def setup(self, execution: MigrationExecution) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 from rich.console import Console
 
+from runner import outcomes
 from runner.audit import AuditStore, now
 from runner.config import legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
@@ -218,6 +220,7 @@ class Session:
         try:
             executor.run(execution, plan, entities, options)
             self._post_validate(executor, execution, plan)
+            self._record_outcomes(executor, execution)
             execution.status, execution.ended_at = "completed", now()
             self.store.update_execution(execution)
             executor.log(
@@ -251,6 +254,23 @@ class Session:
         execution.status, execution.ended_at = "failed", now()
         self.store.update_execution(execution, message)
         executor.log(execution, "error", message)
+        try:
+            self._record_outcomes(executor, execution)
+        except psycopg.Error as exc:
+            # the stop's own message stands; what the report lacks it says
+            self.store.log_to_file(execution.id, "error", "outcomes not recorded", detail=str(exc))
+
+    def _record_outcomes(self, executor: Executor, execution: MigrationExecution) -> None:
+        """Where every legacy row stands at the end of the execution, for its report and the
+        comparison with the next one (cutover_audit.outcomes)."""
+        started = time.monotonic()
+        count = outcomes.record(self.store.conn, execution.id)
+        executor.log(
+            execution,
+            "progress",
+            f"outcome of every legacy row recorded ({count} id sets)",
+            seconds=round(time.monotonic() - started, 3),
+        )
 
     def _post_validate(self, executor: Executor, execution: MigrationExecution, plan: ExecutionPlan) -> None:
         """Overall integrity and audit completeness: the audit relations over every entity, and
