@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
@@ -423,7 +424,7 @@ def run(
         full_pass=full_pass,
         phase_by_phase=phase_by_phase,
     )
-    with Session(profile, console) as session:
+    with Session(profile, console) as session, _report_when_stopped(session):
         execution = session.run(Selection(phases, tuple(entities), with_dependencies), options)
         _finish(session, execution)
 
@@ -457,12 +458,30 @@ def resume(
             "drop --phase, --entity, --with-dependencies, --force and --full-pass."
         )
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
-    with Session(profile, console) as session:
+    with Session(profile, console) as session, _report_when_stopped(session):
         execution = session.resume(
             execution_id,
             RunOptions(validation_level=profile.migration.validation_level, phase_by_phase=phase_by_phase),
         )
         _finish(session, execution)
+
+
+@contextlib.contextmanager
+def _report_when_stopped(session):
+    """A run stopped by a gate still gets its report (what failed, the quarantine by reason), then
+    its one sentence and non-zero exit."""
+    from runner.gate import StopRun
+    from runner.report import write_reports
+
+    try:
+        yield
+    except StopRun:
+        with contextlib.suppress(Exception):
+            row = session.store.execution()
+            html, markdown = write_reports(session.store, str(row["id"]))
+            out.print(f"Report: {html}")
+            out.print(f"        {markdown}")
+        raise
 
 
 def _finish(session, execution) -> None:
@@ -796,14 +815,22 @@ def rollback_command(entities, phase, everything, execution_id, yes, profile_nam
 @main.command("report")
 @click.argument("execution_id", required=False)
 @click.option(
+    "--compare",
+    "compare_with",
+    metavar="EXECUTION",
+    default=None,
+    help="Compare with this execution (default: the previous one that recorded its outcome).",
+)
+@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder for the reports (default: reports/, or CUTOVER_REPORT_DIR).",
 )
 @friendly_errors
-def report(execution_id: str | None, output: Path | None) -> None:
-    """Write the HTML and Markdown reports of an execution (default: the last one)."""
+def report(execution_id: str | None, compare_with: str | None, output: Path | None) -> None:
+    """Write the rehearsal report of an execution (default: the last one), HTML and Markdown:
+    go/no-go, quarantine by reason, what changed since the previous rehearsal, the timeline."""
     from runner.audit import AuditStore
     from runner.config import target_endpoint
     from runner.report import write_reports
@@ -812,6 +839,67 @@ def report(execution_id: str | None, output: Path | None) -> None:
         row = store.execution(execution_id) if store.has_schema() else None
         if row is None:
             raise CutoverError(store.no_execution(execution_id))
-        html, markdown = write_reports(store, str(row["id"]), output)
+        other = None
+        if compare_with:
+            other = store.execution(compare_with)
+            if other is None:
+                raise CutoverError(store.no_execution(compare_with))
+            other = str(other["id"])
+        html, markdown = write_reports(store, str(row["id"]), output, other)
     out.print(f"Report: {html}")
     out.print(f"        {markdown}")
+
+
+@main.group()
+def quarantine() -> None:
+    """The quarantined legacy rows: the rows to fix in the legacy application."""
+
+
+@quarantine.command("export")
+@click.option("--entity", "entities", multiple=True, help="Only this entity (repeatable).")
+@click.option("--reason", "reasons", multiple=True, help="Only this reject reason (repeatable).")
+@click.option(
+    "--execution",
+    "execution_id",
+    default=None,
+    help="The rows this execution quarantined that are still quarantined (default: the quarantine as it is).",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the files (default: reports/quarantine/, or under CUTOVER_REPORT_DIR).",
+)
+@friendly_errors
+def quarantine_export(entities, reasons, execution_id, fmt, output) -> None:
+    """Write the quarantined rows with their reason, its rule and their original legacy values,
+    one file per entity. The files hold personal data: keep them where the legacy data may be."""
+    from runner.audit import AuditStore
+    from runner.config import target_endpoint
+    from runner.report import report_dir
+    from runner.report.export import export_quarantine
+
+    with AuditStore(target_endpoint()) as store:
+        eid = None
+        if execution_id:
+            row = store.execution(execution_id) if store.has_schema() else None
+            if row is None:
+                raise CutoverError(store.no_execution(execution_id))
+            eid = str(row["id"])
+        directory = output or report_dir() / "quarantine"
+        files, gone = export_quarantine(store.conn, directory, fmt, tuple(entities), tuple(reasons), eid)
+    for f in files:
+        out.print(f"{f.entity}: {f.rows:,} rows -> {f.path}")
+    if not files:
+        out.print("No quarantined row matches: nothing written.")
+    if gone:
+        out.print(
+            f"{gone:,} rows that execution quarantined have left the quarantine since "
+            "(fixed, or gone from legacy)."
+        )
+    if files:
+        out.print(
+            "[yellow]These files hold personal data from the legacy database: keep them where that data "
+            "may be kept, and delete them once the rows are fixed.[/]"
+        )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,41 +16,16 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from support import query
+from support import ARTEFACTS, CHROMIUM_FLAGS, chromium, query
 
 from runner import doccheck
 from runner.config import PROJECT_DIR
 
-ARTEFACTS = Path(os.environ.get("CUTOVER_TEST_ARTEFACTS", PROJECT_DIR / "test-artefacts"))
 # The chain the stakeholders must see: tasks back to offices through the target entities.
 TASKS_CHAIN = ("offices", "doctors", "patients", "orders", "tasks")
 # What the screenshot leaves out so that the names stay readable: mapping seeds, quarantine and
 # audit models (all of them are still in the docs, one click away).
 LINEAGE_EXCLUDE = "path:seeds path:models/quarantine path:models/audit"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium() -> str:
-    """Debian's Chromium, installed with apt-get where it is missing."""
-    path = shutil.which("chromium")
-    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
-        if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-            subprocess.run(install, env=env, capture_output=True)
-        path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("Chromium is missing and could not be installed: run `apt-get install chromium`.")
-    return path
 
 
 def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 180) -> None:

@@ -462,7 +462,8 @@ def test_a_crash_of_the_target_inside_the_index_rebuild_is_repaired_by_a_new_run
 
 def test_no_secret_and_no_patient_name_in_any_artefact(admin, target_super, servers):
     """After every run of this module (killed, retried, failed and completed ones): the
-    passwords and the patients' full names appear in no log, report, dbt artefact or audit row."""
+    passwords and the patients' full names appear in no log, report, dbt artefact or audit row
+    (the quarantine export aside)."""
     secrets = {
         name: os.environ[name]
         for name in ("CUTOVER_LEGACY_PASSWORD", "CUTOVER_TARGET_PASSWORD", "CUTOVER_LEGACY_ADMIN_PASSWORD")
@@ -493,10 +494,17 @@ def test_no_secret_and_no_patient_name_in_any_artefact(admin, target_super, serv
         texts[f"cutover_audit.{table}"] = rows[0][0]
     texts.update({f"output of cutover process {i}": text for i, text in enumerate(OUTPUTS)})
     assert len(texts) > 20 and any(name.endswith(".jsonl") for name in texts)
+    patients = [(f"patient {i}", n) for i, n in enumerate(names)]
     leaks = [
         (where, label)
         for where, text in texts.items()
-        for label, value in [*secrets.items(), *((f"patient {i}", n) for i, n in enumerate(names))]
+        # the quarantine export beside each report holds the legacy values by design (personal
+        # data, as the README says), never a password
+        for label, value in [*secrets.items(), *([] if _is_quarantine_export(where) else patients)]
         if value in text
     ]
     assert leaks == []
+
+
+def _is_quarantine_export(where: str) -> bool:
+    return Path(where).parent.name.endswith("quarantine")
