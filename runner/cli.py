@@ -530,8 +530,7 @@ def status(execution_id: str | None) -> None:
     from runner.report import status_tables
 
     with AuditStore(target_endpoint()) as store:
-        if not store.has_schema() or store.execution(execution_id) is None:
-            raise CutoverError(store.no_execution(execution_id))
+        store.recorded_execution(execution_id)
         for renderable in status_tables(store, execution_id):
             out.print(renderable)
 
@@ -793,10 +792,7 @@ def rollback_command(entities, phase, everything, execution_id, yes, profile_nam
             raise CutoverError(f"Unknown entity {unknown[0]!r}: choose among {', '.join(specs)}.")
         chosen = list(entities)
     with AuditStore(target_endpoint()) as store:
-        row = store.execution(execution_id) if store.has_schema() else None
-        if row is None:
-            raise CutoverError(store.no_execution(execution_id))
-        eid = str(row["id"])
+        eid = str(store.recorded_execution(execution_id)["id"])
         targets = sorted(downstream(specs, chosen))
         if not yes:
             click.confirm(
@@ -836,15 +832,8 @@ def report(execution_id: str | None, compare_with: str | None, output: Path | No
     from runner.report import write_reports
 
     with AuditStore(target_endpoint()) as store:
-        row = store.execution(execution_id) if store.has_schema() else None
-        if row is None:
-            raise CutoverError(store.no_execution(execution_id))
-        other = None
-        if compare_with:
-            other = store.execution(compare_with)
-            if other is None:
-                raise CutoverError(store.no_execution(compare_with))
-            other = str(other["id"])
+        row = store.recorded_execution(execution_id)
+        other = str(store.recorded_execution(compare_with)["id"]) if compare_with else None
         html, markdown = write_reports(store, str(row["id"]), output, other)
     out.print(f"Report: {html}")
     out.print(f"        {markdown}")
@@ -881,12 +870,7 @@ def quarantine_export(entities, reasons, execution_id, fmt, output) -> None:
     from runner.report.export import export_quarantine
 
     with AuditStore(target_endpoint()) as store:
-        eid = None
-        if execution_id:
-            row = store.execution(execution_id) if store.has_schema() else None
-            if row is None:
-                raise CutoverError(store.no_execution(execution_id))
-            eid = str(row["id"])
+        eid = str(store.recorded_execution(execution_id)["id"]) if execution_id else None
         directory = output or report_dir() / "quarantine"
         files, gone = export_quarantine(store.conn, directory, fmt, tuple(entities), tuple(reasons), eid)
     for f in files:

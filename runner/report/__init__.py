@@ -32,8 +32,11 @@ def write_reports(
     stem = f"cutover-{str(rehearsal.execution['id'])[:8]}"
     directory.mkdir(parents=True, exist_ok=True)
     if rehearsal.recorded:
+        # the latest execution, not rolled back, left the quarantine as it is: no filter needed
+        eid = str(rehearsal.execution["id"])
+        current = str(store.execution()["id"]) == eid and not rehearsal.data["rollback"]["restored"]
         rehearsal.exports, _ = export_quarantine(
-            store.conn, directory / f"{stem}-quarantine", execution_id=str(rehearsal.execution["id"])
+            store.conn, directory / f"{stem}-quarantine", execution_id=None if current else eid
         )
     html_path, md_path = directory / f"{stem}.html", directory / f"{stem}.md"
     html_path.write_text(to_html(rehearsal, directory))

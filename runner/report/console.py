@@ -10,6 +10,21 @@ from rich.table import Table
 from runner.audit import AuditStore
 from runner.model import ExecutionPlan
 
+# an entity run's figures, as the status and the report show them
+ENTITY_COLUMNS = (
+    "entity",
+    "phase",
+    "status",
+    "legacy",
+    "migrated",
+    "quarantined",
+    "merged",
+    "written",
+    "seconds",
+    "rows/s",
+    "quality",
+)
+
 
 def duration(seconds: float) -> str:
     if seconds < 60:
@@ -162,19 +177,7 @@ def status_tables(store: AuditStore, execution_id: str | None) -> list:
         )
     entities = Table(title="Entities")
     # Names, statuses and numbers never wrap or shorten: a narrow terminal scrolls instead.
-    for column in (
-        "entity",
-        "phase",
-        "status",
-        "legacy",
-        "migrated",
-        "quarantined",
-        "merged",
-        "written",
-        "seconds",
-        "rows/s",
-        "quality",
-    ):
+    for column in ENTITY_COLUMNS:
         entities.add_column(column, no_wrap=True)
     for r in data["entities"]:
         entities.add_row(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +56,15 @@ def export_quarantine(
     directory.mkdir(parents=True, exist_ok=True)
     files, gone = [], 0
     for entity in sorted(entities or quarantines):
-        rows, left = _rows(conn, entity, quarantines[entity], reasons, execution_id)
-        gone += left
-        if not rows:
-            continue
-        path = directory / f"quarantine-{entity}.{fmt}"
-        (_write_csv if fmt == "csv" else _write_json)(path, rows)
-        files.append(ExportFile(entity, path, len(rows)))
+        query = _Query(entity, quarantines[entity], reasons, execution_id)
+        keys, count = query.keys(conn), 0
+        if keys is not None:  # else no row
+            path = directory / f"quarantine-{entity}.{fmt}"
+            rows = (_row(r) for r in conn.cursor().stream(*query.rows()))
+            count = _write_csv(path, keys, rows) if fmt == "csv" else _write_json(path, rows)
+            files.append(ExportFile(entity, path, count))
+        if execution_id:
+            gone += query.recorded_rows(conn) - count
     return files, gone
 
 
@@ -81,67 +84,89 @@ def _quarantines(conn: psycopg.Connection) -> dict[str, str]:
     }
 
 
-def _rows(
-    conn: psycopg.Connection,
-    entity: str,
-    relation: str,
-    reasons: tuple[str, ...],
-    execution_id: str | None,
-) -> tuple[list[dict], int]:
-    where, params = ["true"], []
-    if reasons:
-        where.append("q.reject_reason = any(%s)")
-        params.append(list(reasons))
-    left = 0
-    if execution_id:
-        recorded = (
-            "select legacy_table, reason, legacy_ids from cutover_audit.outcomes where execution_id = %s "
-            "and fate = 'quarantined' and entity = %s and recorded_at = (select max(recorded_at) "
-            "from cutover_audit.outcomes where execution_id = %s)"
+class _Query:
+    """The quarantined rows of one entity to export: all of them, or those an execution recorded
+    as quarantined (its latest recording, joined once), of the reasons asked for."""
+
+    def __init__(
+        self, entity: str, relation: str, reasons: tuple[str, ...], execution_id: str | None
+    ) -> None:
+        self.entity, self.relation, self.reasons, self.execution_id = entity, relation, reasons, execution_id
+        self.joins, self.where, self.params = "", "true", []
+        if execution_id:
+            # the recorded ids one by one (a hash join): a containment test per row would
+            # read the whole multirange again for every row
+            self.joins = (
+                "join (select o.legacy_table, o.reason, id from cutover_audit.outcomes as o "
+                "cross join lateral unnest(o.legacy_ids) as r "
+                "cross join lateral generate_series(lower(r), upper(r) - 1) as id "
+                "where o.execution_id = %s and o.fate = 'quarantined' and o.entity = %s and o.recorded_at = "
+                "(select max(recorded_at) from cutover_audit.outcomes where execution_id = %s)) as o "
+                "on o.legacy_table = q.legacy_table and o.reason = q.reject_reason and o.id = q.legacy_id"
+            )
+            self.params += [execution_id, entity, execution_id]
+        if reasons:
+            self.where = "q.reject_reason = any(%s)"
+            self.params.append(list(reasons))
+        self.source = f"from {relation} as q {self.joins} where {self.where}"
+
+    def rows(self) -> tuple[str, list]:
+        return (
+            "select q.entity, q.legacy_table, q.legacy_id, q.reject_reason, q.quarantined_at, "
+            f"q.original_values {self.source} order by q.legacy_table, q.reject_reason, q.legacy_id",
+            self.params,
         )
-        where.append(
-            f"exists (select from ({recorded}) as o where o.legacy_table = q.legacy_table "
-            "and o.reason = q.reject_reason and o.legacy_ids @> q.legacy_id::bigint)"
-        )
-        params += [execution_id, entity, execution_id]
-        total = conn.execute(
-            f"select coalesce(sum(upper(r) - lower(r)), 0) from ({recorded}) as o, unnest(o.legacy_ids) as r"
-            + (" where o.reason = any(%s)" if reasons else ""),
-            (execution_id, entity, execution_id, *([list(reasons)] if reasons else [])),
+
+    def keys(self, conn: psycopg.Connection) -> list[str] | None:
+        """The legacy columns of the rows (original_values' keys), None when there is no row."""
+        found = conn.execute(
+            "select array_agg(distinct key order by key) filter (where key is not null), "
+            f"count(distinct q.legacy_id) from {self.relation} as q {self.joins} "
+            f"left join lateral jsonb_object_keys(q.original_values) as key on true where {self.where}",
+            self.params,
+        ).fetchone()
+        return (found[0] or []) if found[1] else None
+
+    def recorded_rows(self, conn: psycopg.Connection) -> int:
+        """How many rows the execution recorded as quarantined (of the reasons asked for)."""
+        return conn.execute(
+            "select coalesce(sum(upper(r) - lower(r)), 0) from cutover_audit.outcomes as o, "
+            "unnest(o.legacy_ids) as r where o.execution_id = %s and o.fate = 'quarantined' "
+            "and o.entity = %s and (%s::text[] is null or o.reason = any(%s::text[])) and o.recorded_at = "
+            "(select max(recorded_at) from cutover_audit.outcomes where execution_id = %s)",
+            (
+                self.execution_id,
+                self.entity,
+                list(self.reasons) or None,
+                list(self.reasons) or None,
+                self.execution_id,
+            ),
         ).fetchone()[0]
-    rows = conn.execute(
-        f"select q.entity, q.legacy_table, q.legacy_id, q.reject_reason, q.quarantined_at, q.original_values "
-        f"from {relation} as q where {' and '.join(where)} "
-        "order by q.legacy_table, q.reject_reason, q.legacy_id",
-        params,
-    ).fetchall()
-    if execution_id:
-        left = int(total) - len(rows)
-    return [
-        {
-            "entity": r[0],
-            "legacy_table": r[1],
-            "legacy_id": r[2],
-            "reject_reason": r[3],
-            "rule": rule_of(r[3]).rule,
-            "quarantined_at": r[4].isoformat() if r[4] else None,
-            "original_values": r[5] or {},
-        }
-        for r in rows
-    ], left
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    """One column per legacy column (original_values' keys, in first-seen order)."""
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row["original_values"]))
+def _row(r: tuple) -> dict:
+    return {
+        "entity": r[0],
+        "legacy_table": r[1],
+        "legacy_id": r[2],
+        "reject_reason": r[3],
+        "rule": rule_of(r[3]).rule,
+        "quarantined_at": r[4].isoformat() if r[4] else None,
+        "original_values": r[5] or {},
+    }
+
+
+def _write_csv(path: Path, keys: list[str], rows: Iterator[dict]) -> int:
+    """One column per legacy column; rows written as they arrive from the server."""
+    count = 0
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow([*FIXED_COLUMNS, *keys])
         for row in rows:
             values = row["original_values"]
             writer.writerow([row[c] for c in FIXED_COLUMNS] + [_cell(values.get(k)) for k in keys])
+            count += 1
+    return count
 
 
 def _cell(value) -> str:
@@ -152,5 +177,13 @@ def _cell(value) -> str:
     return json.dumps(value)
 
 
-def _write_json(path: Path, rows: list[dict]) -> None:
-    path.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+def _write_json(path: Path, rows: Iterator[dict]) -> int:
+    """A JSON array, one row at a time."""
+    count = 0
+    with path.open("w") as f:
+        f.write("[")
+        for row in rows:
+            f.write(("," if count else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+            count += 1
+        f.write("\n]\n")
+    return count

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.report.console import duration
+from runner.report.console import ENTITY_COLUMNS, duration
 from runner.report.reasons import rule_of
 from runner.report.rehearsal import Example, Rehearsal
 
@@ -339,20 +339,7 @@ def _entities(r: Rehearsal) -> Section:
         "Phases",
     )
     entities = Table(
-        [
-            "entity",
-            "phase",
-            "status",
-            "legacy",
-            "migrated",
-            "quarantined",
-            "merged",
-            "written",
-            "seconds",
-            "rows/s",
-            "quality",
-            "validation",
-        ],
+        [*ENTITY_COLUMNS, "validation"],
         [
             [
                 e["entity"],
