@@ -63,9 +63,26 @@ def rehearsals(generated_legacy, admin, target_super) -> Rehearsals:
     ]
     broken = [r[0] for r in query(target, "select legacy_id from app.orders order by legacy_id limit 3")]
     assert fixed and len(broken) == 3
-    # the client's staff fix the statuses; meanwhile someone breaks three orders
+    reasons = {
+        (entity, reason)
+        for entity, reason in query(target, "select distinct entity, reject_reason from audit.quarantine")
+    }
+    assert ("cases", "unknown_state") in reasons and ("payments", "unknown_method") not in reasons
+    # the client's staff fix the statuses and the states (a reason disappears); meanwhile
+    # someone breaks three orders and gives a payment a method nobody knows (one appears)
     query(admin, "update dispatch_order set status = 1 where id = any(%s)", (fixed,))
     query(admin, "update dispatch_order set status = 99 where id = any(%s)", (broken,))
+    query(admin, "update dispatch_case set state = 'open' where state = 'limbo'")
+    query(
+        admin,
+        "update dispatch_payment set method = 'barter' where id = %s",
+        query(
+            target,
+            "select min(p.legacy_id) from app.payments as p join app.orders as o on o.id = p.order_id "
+            "where o.legacy_id <> all(%s)",
+            (broken,),
+        )[0],
+    )
     second = invoke("run")
     assert second.exit_code == 0, second.output
     assert f"cutover-{latest_execution()[:8]}.html" in second.output
@@ -122,6 +139,9 @@ def test_what_changed_counts_rows_fixed_and_broken_with_examples(rehearsals):
     assert fixed[0].rows == len(set(rehearsals.fixed) & migrated_now) > 0
     # the orders' children follow them: tasks of the broken orders are quarantined now
     assert any(m.kind == "broken" and m.entity == "tasks" and m.reason == "orphan_order" for m in moved)
+    assert ("unknown_method", 1) in [
+        (m.reason, m.rows) for m in moved if m.kind == "broken" and m.entity == "payments"
+    ]
 
     markdown = report_text(rehearsals.second, "md")
     changes = markdown.split("## Since the previous rehearsal")[1].split("## ")[0]
@@ -130,6 +150,8 @@ def test_what_changed_counts_rows_fixed_and_broken_with_examples(rehearsals):
     assert (
         f"| orders | dispatch_order | fixed (was quarantined) | unknown_status | {fixed[0].rows} |" in changes
     )
+    assert "| payments | quarantine | unknown_method | appeared | 1 |" in changes
+    assert "| cases | quarantine | unknown_state | disappeared |" in changes
     orders = next(line for line in changes.splitlines() if line.startswith("| orders |"))
     assert f"| {fixed[0].rows - 3:+,} |" in orders  # migrated: fixed ones in, broken ones out
     assert "**Duration per phase**" in changes and "| 1 | Foundation |" in changes
