@@ -287,17 +287,25 @@ def _profile(name, **overrides):
     return load_profile(name, overrides, option_names=RUN_OPTION_NAMES)
 
 
+SELECT_HELP = (
+    "A named selection of selectors.yml (core, core_with_patients, orders_with_deps, all, "
+    "phase_1 .. phase_7): the same definitions as `dbt build --selector NAME`."
+)
+
+
 # The option of `run` and `resume` that overrides each migration setting.
 RUN_OPTION_NAMES = {"max_concurrency": "--concurrency", "retry_attempts": "--retries"}
 
 
 @main.command("plan")
 @profile_option
+@click.option("--select", "select", default=None, metavar="NAME", help=SELECT_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @friendly_errors
-def plan_command(profile_name: str | None, as_json: bool) -> None:
-    """The execution plan: phases, parallel steps, critical path, volumes and estimates."""
-    from runner.orchestrate import Session
+def plan_command(profile_name: str | None, select: str | None, as_json: bool) -> None:
+    """The execution plan: phases, parallel steps, critical path, volumes and estimates (of a
+    named selection with --select)."""
+    from runner.orchestrate import Selection, Session
     from runner.preflight import check_servers
     from runner.report import plan_json, plan_table
 
@@ -305,6 +313,8 @@ def plan_command(profile_name: str | None, as_json: bool) -> None:
     check_servers()
     with Session(profile, console) as session:
         plan = session.plan()
+        if select:
+            plan = session.plan(only=session.selected(plan, Selection(selector=select)))
     if as_json:
         click.echo(plan_json(plan))
     else:
@@ -313,6 +323,7 @@ def plan_command(profile_name: str | None, as_json: bool) -> None:
 
 def run_options(func):
     options = [
+        click.option("--select", "select", default=None, metavar="NAME", help=SELECT_HELP),
         click.option(
             "--phase",
             "phases",
@@ -396,6 +407,7 @@ def _run_profile(profile_name, validation_level, concurrency, batch_size, retrie
 @run_options
 @friendly_errors
 def run(
+    select,
     phases,
     entities,
     with_dependencies,
@@ -425,7 +437,7 @@ def run(
         phase_by_phase=phase_by_phase,
     )
     with Session(profile, console) as session, _report_when_stopped(session):
-        execution = session.run(Selection(phases, tuple(entities), with_dependencies), options)
+        execution = session.run(Selection(phases, tuple(entities), with_dependencies, select), options)
         _finish(session, execution)
 
 
@@ -435,6 +447,7 @@ def run(
 @friendly_errors
 def resume(
     execution_id,
+    select,
     phases,
     entities,
     with_dependencies,
@@ -452,10 +465,10 @@ def resume(
     from runner.execute import RunOptions
     from runner.orchestrate import Session
 
-    if phases or entities or with_dependencies or force or full_pass:
+    if select or phases or entities or with_dependencies or force or full_pass:
         raise CutoverError(
             "resume continues an execution with its own selection: "
-            "drop --phase, --entity, --with-dependencies, --force and --full-pass."
+            "drop --select, --phase, --entity, --with-dependencies, --force and --full-pass."
         )
     profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
     with Session(profile, console) as session, _report_when_stopped(session):
@@ -712,25 +725,42 @@ def _check_docs(project, catalog_path: Path | None) -> None:
     default=None,
     help="Which tests the per-entity validation runs (default: the profile's).",
 )
+@click.option(
+    "--select",
+    "select",
+    default=None,
+    metavar="NAME",
+    help="Only the entities of a named selection (core, all, ...); final: every entity at the "
+    "comprehensive level, as before go-live.",
+)
 @profile_option
 @friendly_errors
-def validate(level: str | None, profile_name: str | None) -> None:
+def validate(level: str | None, select: str | None, profile_name: str | None) -> None:
     """The validation framework alone: pre-validation, per-entity checks, post-validation."""
     from runner.audit import AuditStore
     from runner.config import target_endpoint
     from runner.dbt import DbtProject
+    from runner.plan import FINAL, entities_from_manifest, selected_by
     from runner.validate import entity_validation, post_validation, pre_validation
 
     profile = _profile(profile_name)
+    if select == FINAL:
+        if level not in (None, "comprehensive"):
+            raise CutoverError("--select final validates at the comprehensive level: drop --level.")
+        level, select = "comprehensive", None
     project = DbtProject(target=profile.dbt_target)
     with console.status("Parsing the dbt project"):
         project.parse()
+    specs = entities_from_manifest(project.manifest)
+    chosen = selected_by(project, select, specs) if select else list(specs)
     checks = pre_validation(project)
     if not any(c.status == "failed" for c in checks):
         with console.status("Running the entity checks"):
-            checks += entity_validation(project, level or profile.migration.validation_level)
+            checks += entity_validation(
+                project, level or profile.migration.validation_level, chosen if select else None
+            )
         with AuditStore(target_endpoint()) as store:
-            checks += post_validation(store)
+            checks += post_validation(store, chosen)
     table = Table("stage", "subject", "check", "status", "detail", title="Validation")
     colours = {"passed": "green", "warning": "yellow", "failed": "red"}
     shown = [c for c in checks if c.status != "passed" or c.stage != "entity"]
@@ -754,6 +784,9 @@ def validate(level: str | None, profile_name: str | None) -> None:
 @click.option("--phase", "phase", type=int, default=None, help="Roll back every entity of this phase.")
 @click.option("--all", "everything", is_flag=True, help="Roll back every entity.")
 @click.option(
+    "--select", "select", default=None, metavar="NAME", help="Roll back a named selection (core, all, ...)."
+)
+@click.option(
     "--execution",
     "execution_id",
     default=None,
@@ -763,22 +796,26 @@ def validate(level: str | None, profile_name: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @profile_option
 @friendly_errors
-def rollback_command(entities, phase, everything, execution_id, yes, profile_name) -> None:
+def rollback_command(entities, phase, everything, select, execution_id, yes, profile_name) -> None:
     """Return entities, and everything downstream of them, to their state before an execution."""
     from runner.audit import AuditStore
     from runner.config import target_endpoint
     from runner.dbt import DbtProject
-    from runner.plan import entities_from_manifest
+    from runner.plan import entities_from_manifest, selected_by
     from runner.rollback import downstream, rollback
 
-    if sum(bool(x) for x in (entities, phase is not None, everything)) != 1:
-        raise CutoverError("Say what to roll back: --entity NAME, --phase N or --all (exactly one).")
+    if sum(bool(x) for x in (entities, phase is not None, everything, select)) != 1:
+        raise CutoverError(
+            "Say what to roll back: --entity NAME, --phase N, --select NAME or --all (exactly one)."
+        )
     project = DbtProject(target=_profile(profile_name).dbt_target)
     with console.status("Parsing the dbt project"):
         project.parse()
     specs = entities_from_manifest(project.manifest)
     if everything:
         chosen = list(specs)
+    elif select:
+        chosen = selected_by(project, select, specs)
     elif phase is not None:
         chosen = [name for name, spec in specs.items() if spec.phase == phase]
         if not chosen:

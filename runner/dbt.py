@@ -8,6 +8,7 @@ later invocations cost well under a second. dbt's structured events are handed t
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -118,18 +119,21 @@ class DbtProject:
             raise CutoverError(f"dbt could not parse the project: {first_line(result.exception)}")
         self.manifest = result.result
 
-    def list_names(self, select: str, resource_type: str = "model") -> list[str]:
-        """The names of the nodes dbt selects for `select` (dbt ls), sorted."""
+    def list_names(
+        self, select: str | None = None, resource_type: str = "model", selector: str | None = None
+    ) -> list[str]:
+        """The names of the nodes dbt selects for `select`, or for a selector of selectors.yml
+        (dbt ls), sorted."""
         from dbt.cli.main import dbtRunner
 
         if self.manifest is None:
             self.parse()
-        with dbt_environment(self.env):
+        # ls prints each name, --quiet or not: the names come back in the result instead
+        with dbt_environment(self.env), contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner(manifest=self.manifest).invoke(
                 [
                     "ls",
-                    "--select",
-                    select,
+                    *(["--selector", selector] if selector else ["--select", select]),
                     "--resource-type",
                     resource_type,
                     "--output",
@@ -139,7 +143,7 @@ class DbtProject:
                 ]
             )
         if not result.success:
-            raise CutoverError(f"dbt could not select {select!r}: {first_line(result.exception)}")
+            raise CutoverError(f"dbt could not select {selector or select!r}: {first_line(result.exception)}")
         return _list_names(result)
 
     def invoke(self, command: list[str], on_event: EventCallback | None = None) -> InvocationResult:

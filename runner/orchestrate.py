@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from psycopg import sql
@@ -18,7 +18,7 @@ from runner.execute import Executor, RunOptions, new_execution_id
 from runner.faults import checkpoint
 from runner.gate import StopRun
 from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
-from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities
+from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities, selected_by
 from runner.preflight import check_servers
 from runner.reconciliation import reconcile
 from runner.settings import EnvironmentProfile
@@ -29,13 +29,25 @@ class Selection:
     phases: str | None = None
     entities: tuple[str, ...] = ()
     with_dependencies: bool = False
+    selector: str | None = None  # a named selection of selectors.yml
 
     def as_dict(self) -> dict:
+        named = {"selector": self.selector} if self.selector else {}
         return {
             "phases": self.phases,
             "entities": list(self.entities),
             "with_dependencies": self.with_dependencies,
+            **named,
         }
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> Selection:
+        return cls(
+            saved.get("phases"),
+            tuple(saved.get("entities", ())),
+            bool(saved.get("with_dependencies")),
+            saved.get("selector"),
+        )
 
 
 def legacy_counts(tables: set[str]) -> dict[str, int]:
@@ -86,14 +98,27 @@ class Session:
                 self.project.parse()
         return entities_from_manifest(self.project.manifest)
 
-    def plan(self) -> ExecutionPlan:
+    def plan(self, only: list[str] | None = None) -> ExecutionPlan:
+        """The plan of every entity, or of these (with their dependencies among them)."""
         specs = self.specs()
+        if only is not None:
+            specs = {
+                name: replace(spec, dependencies=frozenset(spec.dependencies) & set(only))
+                for name, spec in specs.items()
+                if name in only
+            }
         tables = {t for spec in specs.values() for t in spec.legacy_tables}
         history = self.store.throughput()
         return build_plan(specs, legacy_counts(tables), history, self.profile.migration.batch_size)
 
     def selected(self, plan: ExecutionPlan, selection: Selection) -> list[str]:
         specs = {name: e.spec for name, e in plan.entities.items()}
+        if selection.selector:
+            if selection.phases or selection.entities or selection.with_dependencies:
+                raise CutoverError(
+                    "--select names a whole selection: drop --phase, --entity and --with-dependencies."
+                )
+            return selected_by(self.project, selection.selector, specs)
         try:
             phases = parse_phase_range(selection.phases, set(plan.phases)) if selection.phases else None
             return select_entities(specs, phases, selection.entities, selection.with_dependencies)
@@ -142,10 +167,7 @@ class Session:
                     "again with `cutover run`)."
                 )
             plan = self.plan()
-            saved = row["selection"] or {}
-            selection = Selection(
-                saved.get("phases"), tuple(saved.get("entities", ())), bool(saved.get("with_dependencies"))
-            )
+            selection = Selection.from_dict(row["selection"] or {})
             entities = self.selected(plan, selection)
             return self._execute(self._load(row, plan), plan, entities, options)
 

@@ -6,8 +6,17 @@ from live legacy counts, and estimated durations from the throughput of earlier 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import yaml
+
+from runner.config import PROJECT_DIR
+from runner.errors import CutoverError
 from runner.model import EntitySpec, ExecutionPlan, ExecutionStep, PlannedEntity, volume_class
+
+if TYPE_CHECKING:
+    from runner.dbt import DbtProject
 
 DEFAULT_ROWS_PER_SECOND = 20_000.0
 MIN_STEP_SECONDS = 1.0
@@ -159,3 +168,24 @@ def parse_phase_range(text: str, known: set[int]) -> tuple[int, int]:
     if low > high or low not in known or high not in known:
         raise ValueError(f"--phase {text} is not a range of existing phases ({min(known)} to {max(known)}).")
     return low, high
+
+
+# Selections the runner knows besides selectors.yml: `final` is everything at the comprehensive
+# level (cutover validate --select final, the client's validate:final).
+FINAL = "final"
+
+
+def selector_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The named selections of selectors.yml, in their order."""
+    document = yaml.safe_load((project_dir / "selectors.yml").read_text()) or {}
+    return [item["name"] for item in document.get("selectors", [])]
+
+
+def selected_by(project: DbtProject, name: str, specs: Mapping[str, EntitySpec]) -> list[str]:
+    """The target entities a named selection of selectors.yml holds, in phase order (dbt
+    resolves it, as `dbt build --selector NAME` would)."""
+    known = selector_names(project.project_dir)
+    if name not in known:
+        raise CutoverError(f"There is no selection named {name!r}: choose among {', '.join(known)}.")
+    chosen = set(project.list_names(selector=name))
+    return [entity for entity in specs if entity in chosen]
