@@ -28,6 +28,7 @@ from runner.audit import AuditStore, now
 from runner.batches import BatchLoading
 from runner.dbt import FAILED, DbtProject, InvocationResult
 from runner.errors import CutoverError, plain, root_cause
+from runner.failures import backoff, class_of_transient
 from runner.faults import checkpoint
 from runner.gate import PhaseGate, StopRun
 from runner.graph import NodeGraph, joined_chains, phase_members, split_by_phase
@@ -139,8 +140,10 @@ class Executor(BatchLoading, PhaseGate):
         phase: int | None = None,
         entity: str | None = None,
     ) -> InvocationResult:
-        attempts = self.settings.retry_attempts
-        delay = self.settings.retry_backoff_seconds
+        # transient errors are retried (major) unless the profile makes them critical
+        attempts = (
+            self.settings.retry_attempts if class_of_transient(self.profile.error_classes) == "major" else 0
+        )
         threads = [] if command[0] == "run-operation" else ["--threads", str(self.settings.max_concurrency)]
         for attempt in range(attempts + 1):
             started = time.perf_counter()
@@ -153,7 +156,7 @@ class Executor(BatchLoading, PhaseGate):
             messages = " ".join(filter(None, [result.error, *(n.message or "" for n in result.failed())]))
             transient = bool(TRANSIENT.search(messages)) and not PERMANENT.search(messages)
             if not transient or attempt == attempts:
-                if transient:
+                if transient and attempts:
                     message = (
                         f"{what} failed {attempts + 1} times on transient errors, the last: "
                         f"{root_cause(messages)}; the execution can be resumed with `cutover resume`."
@@ -161,6 +164,7 @@ class Executor(BatchLoading, PhaseGate):
                     self.log(execution, "error", message, phase, entity, error=plain(messages))
                     raise CutoverError(message)
                 return result
+            delay = backoff(self.settings.retry_backoff_seconds, attempt + 1, self.settings.retry_backoff)
             self.log(
                 execution,
                 "error",
@@ -176,7 +180,6 @@ class Executor(BatchLoading, PhaseGate):
                 highlight=False,
             )
             self.sleep(delay)
-            delay *= 2
         return result  # pragma: no cover - the loop always returns
 
     @contextmanager

@@ -11,6 +11,7 @@ from runner import contracts
 from runner.audit import now
 from runner.dbt import InvocationResult
 from runner.errors import CutoverError
+from runner.failures import class_of_reason, class_of_test
 from runner.faults import checkpoint
 from runner.graph import NodeGraph
 from runner.model import (
@@ -67,8 +68,15 @@ class PhaseGate:
             result = tested
         checkpoint(f"phase:{phase.phase}:validating")
         tests = [n for n in result.nodes if n.resource_type == "test"]
-        failed = [n for n in tests if n.status in ("fail", "error")]
-        warned = [n for n in tests if n.status == "warn"]
+        # a test in error (it could not run) always stops; a failed or warned one by its class
+        classes = self.profile.error_classes
+        judged = {
+            n.unique_id: class_of_test(classes, n.name, "error" if n.status == "fail" else "warn")
+            for n in tests
+            if n.status in ("fail", "warn")
+        }
+        failed = [n for n in tests if n.status == "error" or judged.get(n.unique_id) == "critical"]
+        warned = [n for n in tests if judged.get(n.unique_id) in ("minor", "warning")]
         proofs = {entity: reconcile(self.store.conn, entity) for entity in members}
         self.proven.update(proofs)
         problems = []
@@ -89,7 +97,13 @@ class PhaseGate:
                 migrated,
                 quarantined,
             )
-            rate = 100.0 * quarantined / legacy if legacy else 0.0
+            reasons = self._quarantine_reasons(entity)
+            critical = {c: n for c, n in reasons.items() if class_of_reason(classes, c) == "critical"}
+            # rows quarantined for a reason of class warning do not count against the tolerance
+            counted = quarantined - sum(
+                n for c, n in reasons.items() if class_of_reason(classes, c) == "warning"
+            )
+            rate = 100.0 * counted / legacy if legacy else 0.0
             tolerance = plan.entities[entity].spec.error_tolerance
             tolerance = self.settings.error_tolerance if tolerance is None else tolerance
             declared = contracts.declared(self.project.manifest.nodes[f"model.cutover.{entity}"])
@@ -111,7 +125,20 @@ class PhaseGate:
                     "passed" if rate <= tolerance else "failed",
                     f"<= {tolerance}%",
                     f"{rate:.2f}%",
-                    f"{quarantined} of {legacy} rows quarantined",
+                    f"{quarantined} of {legacy} rows quarantined"
+                    + (
+                        f" ({quarantined - counted} for reasons of class warning, not counted)"
+                        if counted < quarantined
+                        else ""
+                    ),
+                ),
+                ValidationCheck(
+                    "quality",
+                    "critical quarantine reasons",
+                    "failed" if critical else "passed",
+                    0,
+                    sum(critical.values()),
+                    ", ".join(f"{n:,} rows for {c}" for c, n in critical.items()) or "none",
                 ),
                 ValidationCheck(
                     "integrity",
@@ -131,6 +158,15 @@ class PhaseGate:
                     for n in own_warned
                 ),
             ]
+            for n in own_warned:
+                if judged[n.unique_id] == "minor":
+                    self.log(
+                        execution,
+                        "error",
+                        f"test {n.name} failed (class minor): the run goes on",
+                        phase.phase,
+                        entity,
+                    )
             if (
                 rate > self.profile.monitoring.alerting.error_threshold
                 and self.profile.monitoring.alerting.enabled
@@ -195,6 +231,9 @@ class PhaseGate:
                 problems.append(
                     f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
                 )
+            problems += [
+                f"{entity}: {n:,} rows quarantined for {c}, a critical reason" for c, n in critical.items()
+            ]
             problems += [pair.summary() for pair in unproved]
             problems += [f"test {n.name} failed" for n in own_failed]
             problems += [f"app.{entity}: {gap}" for gap in lapsed]
@@ -222,6 +261,13 @@ class PhaseGate:
                     else ""
                 ),
             )
+
+    def _quarantine_reasons(self, entity: str) -> dict[str, int]:
+        """The entity's quarantined rows per reason."""
+        rows = self.store.conn.execute(
+            f"select reject_reason, count(*) from quarantine.quarantine_{entity} group by reject_reason"
+        ).fetchall()
+        return dict(rows)
 
     @staticmethod
     def _level_excludes(level: str) -> list[str]:

@@ -12,12 +12,13 @@ expected.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from runner.config import PROJECT_DIR
 from runner.errors import CutoverError
@@ -35,6 +36,8 @@ class MigrationSettings(_Section):
     max_concurrency: int = Field(4, ge=1, le=32)
     retry_attempts: int = Field(3, ge=0, le=20)
     retry_backoff_seconds: float = Field(1.0, ge=0, le=3600, allow_inf_nan=False)
+    # the waits between attempts: the first, then growing by it (linear) or doubling (exponential)
+    retry_backoff: Literal["linear", "exponential"] = "exponential"
     validation_level: Literal["basic", "standard", "comprehensive"] = "standard"
     error_tolerance: float = Field(10.0, ge=0, le=100, allow_inf_nan=False)
     # executions whose before-image copies are kept for rollback: an execution needs its own
@@ -54,12 +57,76 @@ class MonitoringConfig(_Section):
     alerting: AlertingConfig = AlertingConfig()
 
 
+ERROR_CLASSES = ("critical", "major", "minor", "warning")
+DEFAULT_ERROR_CLASSES = {
+    "critical": ["severity:error"],
+    "major": ["transient"],
+    "minor": ["reason:*"],
+    "warning": ["severity:warn"],
+}
+_FAILURE = re.compile(r"transient|severity:(error|warn)|test:\S+|reason:\S+")
+
+
+class ErrorClasses(_Section):
+    """Which failures are critical (the run stops), major (retried with backoff), minor (logged,
+    the run goes on) or warning (logged only). A failure is named by a pattern: `transient` (a
+    database error the runner knows to be passing: a lost connection, a deadlock, a
+    serialization failure), `severity:error` or `severity:warn` (a failed dbt test by its
+    severity), `test:<name>` (a failed test by name, * and ? as wildcards; a name beats a
+    severity), `reason:<code>` (rows quarantined for that reason; critical stops the run at the
+    gate if there is one, minor counts against the error tolerance, warning does not). The
+    defaults are the runner's behaviour before the classes existed."""
+
+    critical: list[str] = DEFAULT_ERROR_CLASSES["critical"]
+    major: list[str] = DEFAULT_ERROR_CLASSES["major"]
+    minor: list[str] = DEFAULT_ERROR_CLASSES["minor"]
+    warning: list[str] = DEFAULT_ERROR_CLASSES["warning"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_give_way(cls, data: Any) -> Any:
+        """A class the profile leaves out keeps its defaults, less what the profile put elsewhere
+        (critical: [transient] alone takes transient out of major)."""
+        if not isinstance(data, dict):
+            return data
+        placed = {p for name in ERROR_CLASSES if isinstance(data.get(name), list) for p in data[name]}
+        kept = {
+            name: [p for p in DEFAULT_ERROR_CLASSES[name] if p not in placed]
+            for name in ERROR_CLASSES
+            if name not in data
+        }
+        return {**kept, **data}
+
+    @model_validator(mode="after")
+    def _patterns(self) -> ErrorClasses:
+        seen: dict[str, str] = {}
+        for name in ERROR_CLASSES:
+            for pattern in getattr(self, name):
+                if not _FAILURE.fullmatch(pattern):
+                    raise ValueError(
+                        f"puts {pattern!r} in {name}, which names no failure (expected transient, "
+                        "severity:error, severity:warn, test:<name> or reason:<code>)"
+                    )
+                if pattern in seen:
+                    raise ValueError(f"puts {pattern!r} in both {seen[pattern]} and {name}")
+                seen[pattern] = name
+                if pattern == "transient" and name not in ("critical", "major"):
+                    raise ValueError(
+                        f"puts transient in {name}: transient errors are critical (no retry) "
+                        "or major (retried)"
+                    )
+                if name == "major" and pattern != "transient":
+                    raise ValueError(f"puts {pattern!r} in major: only transient errors can be retried")
+        return self
+
+
 class ProfileSection(_Section):
     """One profile as profiles/cutover.yml writes it."""
 
     dbt_target: str = Field("dev", min_length=1)
     migration: MigrationSettings = MigrationSettings()
     monitoring: MonitoringConfig = MonitoringConfig()
+    error_classes: ErrorClasses = ErrorClasses()
 
 
 class SettingsFile(_Section):
@@ -114,7 +181,11 @@ def load_profile(
     )
     dbt_target = env.get("CUTOVER_DBT_TARGET") or section.dbt_target
     return EnvironmentProfile(
-        name=name, dbt_target=dbt_target, migration=migration, monitoring=section.monitoring
+        name=name,
+        dbt_target=dbt_target,
+        migration=migration,
+        monitoring=section.monitoring,
+        error_classes=section.error_classes,
     )
 
 
@@ -158,6 +229,7 @@ _EXPECTED = {
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
     "string_too_short": "must not be empty",
+    "list_type": "must be a list",
     "dict_type": "must be a mapping of settings",
     "model_type": "must be a mapping of settings",
     "model_attributes_type": "must be a mapping of settings",
@@ -167,6 +239,8 @@ _EXPECTED = {
 
 def _expected(error: dict, model: type[BaseModel]) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"])
     if kind == "extra_forbidden":
         known = _fields_at(model, error["loc"][:-1])
         return f"is not a known setting (expected one of: {', '.join(known)})"

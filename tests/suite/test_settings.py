@@ -18,6 +18,10 @@ def migration(line: str) -> str:
     return f"profiles:\n  development:\n    migration:\n      {line}\n"
 
 
+def errors(line: str) -> str:
+    return f"profiles:\n  development:\n    error_classes:\n      {line}\n"
+
+
 # (the settings file, what the refusal says)
 BAD_FILES = [
     (
@@ -37,7 +41,8 @@ BAD_FILES = [
     ("profiles: [development]\n", "profiles must be a mapping of settings, not a list"),
     (
         "profiles:\n  development:\n    monitorng: {}\n",
-        "profiles.development.monitorng is not a known setting (expected one of: dbt_target, migration, monitoring)",
+        "profiles.development.monitorng is not a known setting "
+        "(expected one of: dbt_target, migration, monitoring, error_classes)",
     ),
     ("prfiles:\n  development: {}\n", "prfiles is not a known setting (expected one of: profiles)"),
     (
@@ -79,6 +84,28 @@ BAD_FILES = [
     ("profiles:\n  development: {}\n  development: {}\n", "the key 'development' is written twice (line 3)"),
     ("profiles:\n  development: [\n", "is not valid YAML"),
     ("", "is empty"),
+    (
+        migration("retry_backoff: quadratic"),
+        "retry_backoff must be one of 'linear' or 'exponential', not 'quadratic'",
+    ),
+    (
+        errors("minor: [transient]"),
+        "error_classes puts transient in minor: transient errors are critical (no retry) or major",
+    ),
+    (
+        errors("major: ['severity:error']"),
+        "puts 'severity:error' in major: only transient errors can be retried",
+    ),
+    (errors("critical: [oops]"), "puts 'oops' in critical, which names no failure (expected transient,"),
+    (
+        errors("critical: ['reason:x']\n      warning: ['reason:x']"),
+        "puts 'reason:x' in both critical and warning",
+    ),
+    (errors("warning: 'severity:warn'"), "error_classes.warning must be a list, not 'severity:warn'"),
+    (
+        errors("fatal: []"),
+        "error_classes.fatal is not a known setting (expected one of: critical, major, minor, warning)",
+    ),
 ]
 
 
