@@ -443,10 +443,17 @@ def run(
 
 @main.command("resume")
 @click.argument("execution_id", required=False)
+@click.option(
+    "--accept",
+    is_flag=True,
+    help="Go on past the gate an execution awaits a decision at (manual_intervention); "
+    "recorded with your user name.",
+)
 @run_options
 @friendly_errors
 def resume(
     execution_id,
+    accept,
     select,
     phases,
     entities,
@@ -474,7 +481,11 @@ def resume(
     with Session(profile, console) as session, _report_when_stopped(session):
         execution = session.resume(
             execution_id,
-            RunOptions(validation_level=profile.migration.validation_level, phase_by_phase=phase_by_phase),
+            RunOptions(
+                validation_level=profile.migration.validation_level,
+                phase_by_phase=phase_by_phase,
+                accept=accept,
+            ),
         )
         _finish(session, execution)
 

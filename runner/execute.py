@@ -63,6 +63,8 @@ class RunOptions:
     full_pass: bool = False
     # Every phase is built and validated alone (see Executor._run_phases_together).
     phase_by_phase: bool = False
+    # Go on past the gate an execution awaiting a decision stopped at (manual_intervention).
+    accept: bool = False
 
 
 @dataclass

@@ -42,6 +42,10 @@ class StopRun(CutoverError):
     """A stop rule fired: an error-severity test failed or a quarantine rate is too high."""
 
 
+class RollBackRun(StopRun):
+    """A quarantine rate passed the rollback threshold: the execution is to be undone."""
+
+
 class PhaseGate:
     """The Executor's phase gate (a mixin: it uses the Executor's dbt, log, store, settings,
     profile and project, and notes each entity's proof by id in its `proven`)."""
@@ -79,7 +83,7 @@ class PhaseGate:
         warned = [n for n in tests if judged.get(n.unique_id) in ("minor", "warning")]
         proofs = {entity: reconcile(self.store.conn, entity) for entity in members}
         self.proven.update(proofs)
-        problems = []
+        problems, over_threshold = [], []
         unaccounted = any(not pair.proved for pairs in proofs.values() for pair in pairs)
         for entity in members:
             primary = proofs[entity][0]
@@ -227,6 +231,9 @@ class PhaseGate:
             phase.records_successful += migrated
             phase.records_failed += quarantined
             execution.total_records_processed += migrated + merged
+            threshold = self.settings.rollback_threshold
+            if threshold is not None and rate > threshold:
+                over_threshold.append(f"{entity} quarantined {rate:.1f}% of its rows")
             if rate > tolerance:
                 problems.append(
                     f"{entity} quarantined {rate:.1f}% of its rows, above the tolerance of {tolerance:g}%"
@@ -246,6 +253,18 @@ class PhaseGate:
             phase.phase,
             seconds=time.perf_counter() - started,
         )
+        threshold = self.settings.rollback_threshold
+        processed = sum(p.records_processed for p in execution.phases)
+        overall = 100.0 * sum(p.records_failed for p in execution.phases) / processed if processed else 0.0
+        if threshold is not None and (over_threshold or overall > threshold):
+            what = "; ".join(over_threshold) or f"the execution quarantined {overall:.1f}% of its rows so far"
+            self._fail(
+                execution,
+                phase,
+                {},
+                f"Phase {phase.phase}: {what}, above the rollback threshold of {threshold:g}%",
+                RollBackRun,
+            )
         if problems:
             self._fail(
                 execution,
@@ -289,7 +308,12 @@ class PhaseGate:
         return round(100.0 * clean / considered, 1) if considered > 0 else 100.0
 
     def _fail(
-        self, execution: MigrationExecution, phase: MigrationPhase, runs: dict[str, EntityRun], message: str
+        self,
+        execution: MigrationExecution,
+        phase: MigrationPhase,
+        runs: dict[str, EntityRun],
+        message: str,
+        kind: type[StopRun] = StopRun,
     ) -> None:
         for run in runs.values():
             run.status, run.ended_at = "failed", now()
@@ -297,7 +321,7 @@ class PhaseGate:
         phase.status, phase.ended_at = "failed", now()
         self.store.update_phase(execution.id, phase)
         self.log(execution, "error", message, phase.phase)
-        raise StopRun(message)
+        raise kind(message)
 
 
 def check_type(test_name: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 PhaseStatus = Literal["pending", "in_progress", "completed", "failed", "skipped"]
 EntityStatus = Literal["pending", "migrating", "completed", "failed", "validated", "skipped"]
-ExecutionStatus = Literal["preparing", "executing", "validating", "completed", "failed"]
+ExecutionStatus = Literal["preparing", "executing", "validating", "completed", "failed", "awaiting_decision"]
 AuditAction = Literal["start", "progress", "complete", "error", "validate", "rollback"]
 CheckStatus = Literal["passed", "failed", "warning"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from dataclasses import dataclass, replace
 
@@ -16,11 +17,12 @@ from runner.dbt import DbtProject
 from runner.errors import CutoverError, connection_reason
 from runner.execute import Executor, RunOptions, new_execution_id
 from runner.faults import checkpoint
-from runner.gate import StopRun
-from runner.model import ExecutionPlan, MigrationExecution, MigrationPhase
+from runner.gate import RollBackRun, StopRun
+from runner.model import ExecutionPlan, MigrationAuditEntry, MigrationExecution, MigrationPhase
 from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities, selected_by
 from runner.preflight import check_servers
 from runner.reconciliation import reconcile
+from runner.rollback import rollback
 from runner.settings import EnvironmentProfile
 
 
@@ -153,6 +155,12 @@ class Session:
             row = self.store.execution(execution_id)
             if row is None:
                 raise CutoverError(self.store.no_execution(execution_id))
+            if options.accept:
+                self._accept(row)
+            elif row["status"] == "awaiting_decision":
+                self.console.print(
+                    f"Execution {row['id']} awaits a decision; without --accept its stopped gate runs again."
+                )
             if row["status"] == "completed":
                 # a run stopped before it recorded its execution (the first second) left no
                 # row behind: the latest one is the completed execution before it
@@ -171,6 +179,52 @@ class Session:
             entities = self.selected(plan, selection)
             return self._execute(self._load(row, plan), plan, entities, options)
 
+    def _accept(self, row: dict) -> None:
+        """Go on past the gate an execution awaits a decision at: its phase and entities count as
+        validated, on the record with the operating-system user who accepted."""
+        if row["status"] != "awaiting_decision":
+            raise CutoverError(
+                f"Execution {row['id']} does not await a decision (it is {row['status']}): "
+                "--accept goes on past a gate that stopped an execution with manual_intervention."
+            )
+        user = getpass.getuser()
+        phases = self.store.rows(
+            "select phase from cutover_audit.phases where execution_id = %s and status = 'failed'",
+            (row["id"],),
+        )
+        entities = self.store.rows(
+            "select entity, phase from cutover_audit.entity_runs "
+            "where execution_id = %s and status = 'failed'",
+            (row["id"],),
+        )
+        with self.store.conn.transaction():
+            self.store.conn.execute(
+                "update cutover_audit.entity_runs set status = 'completed' "
+                "where execution_id = %s and status = 'failed'",
+                (row["id"],),
+            )
+            self.store.conn.execute(
+                "update cutover_audit.phases set status = 'completed' "
+                "where execution_id = %s and status = 'failed'",
+                (row["id"],),
+            )
+            self.store.append(
+                MigrationAuditEntry(
+                    timestamp=now(),
+                    execution_id=str(row["id"]),
+                    phase=phases[0]["phase"] if phases else None,
+                    entity=None,
+                    action="validate",
+                    message=(
+                        f"gate of phase {', '.join(str(p['phase']) for p in phases)} accepted by {user} "
+                        f"(failed: {', '.join(e['entity'] for e in entities) or 'no entity'}); "
+                        f"it had stopped the execution: {row['message']}"
+                    ),
+                    metadata={"accepted_by": user, "entities": [e["entity"] for e in entities]},
+                )
+            )
+        self.console.print(f"Gate accepted by {user}: execution {row['id']} goes on.")
+
     def _check_dependencies(self, plan: ExecutionPlan, entities: list[str]) -> None:
         """Every parent of a selected entity is selected too, or already in the target."""
         chosen = set(entities)
@@ -183,9 +237,15 @@ class Session:
                     )
 
     def _unfinished(self, selection: Selection) -> dict | None:
+        """The latest execution, if it stopped with this selection and was not rolled back since."""
         row = self.store.execution()
         if row and row["status"] not in ("completed",) and (row["selection"] or {}) == selection.as_dict():
-            return row
+            undone = self.store.conn.execute(
+                "select exists (select from cutover_audit.snapshots where execution_id = %s "
+                "and restored_at is not null)",
+                (row["id"],),
+            ).fetchone()[0]
+            return None if undone else row
         return None
 
     def _new_execution(
@@ -252,7 +312,21 @@ class Session:
                 records=execution.total_records_processed,
                 seconds=(execution.ended_at - execution.started_at).total_seconds(),
             )
+        except RollBackRun as exc:
+            try:
+                message = self._roll_back(executor, execution, plan, str(exc))
+            except CutoverError as failure:
+                message = f"{str(exc).rstrip('.')}; rolling the execution back failed: {failure}"
+            self._failed(executor, execution, message)
+            raise CutoverError(message) from exc
         except StopRun as exc:
+            if self.profile.migration.manual_intervention:
+                message = (
+                    f"{str(exc).rstrip('.')}. Execution {execution.id} awaits a decision: "
+                    "`cutover resume --accept` goes on past this gate, `cutover rollback --all` undoes it."
+                )
+                self._failed(executor, execution, message, "awaiting_decision")
+                raise StopRun(message) from exc
             self._failed(executor, execution, str(exc))
             raise
         except CutoverError as exc:
@@ -272,8 +346,29 @@ class Session:
             raise CutoverError(message) from exc
         return execution
 
-    def _failed(self, executor: Executor, execution: MigrationExecution, message: str) -> None:
-        execution.status, execution.ended_at = "failed", now()
+    def _roll_back(
+        self, executor: Executor, execution: MigrationExecution, plan: ExecutionPlan, why: str
+    ) -> str:
+        """Undo the execution (every entity it took a before-image of); the one sentence that says so."""
+        entities = [
+            r["entity"]
+            for r in self.store.rows(
+                "select entity from cutover_audit.snapshots where execution_id = %s", (execution.id,)
+            )
+        ]
+        specs = {name: planned.spec for name, planned in plan.entities.items()}
+        counts = rollback(self.store, specs, execution.id, entities)
+        message = (
+            f"{why.rstrip('.')}: execution {execution.id} was rolled back to its before-images "
+            f"({len(counts)} entities)."
+        )
+        executor.log(execution, "rollback", message, records=sum(counts.values()))
+        return message
+
+    def _failed(
+        self, executor: Executor, execution: MigrationExecution, message: str, status: str = "failed"
+    ) -> None:
+        execution.status, execution.ended_at = status, now()
         self.store.update_execution(execution, message)
         executor.log(execution, "error", message)
         try:

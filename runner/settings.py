@@ -40,6 +40,11 @@ class MigrationSettings(_Section):
     retry_backoff: Literal["linear", "exponential"] = "exponential"
     validation_level: Literal["basic", "standard", "comprehensive"] = "standard"
     error_tolerance: float = Field(10.0, ge=0, le=100, allow_inf_nan=False)
+    # % of rows quarantined (an entity's, or the execution's so far) above which the execution
+    # rolls itself back to its before-images; none: a failed gate only stops the run
+    rollback_threshold: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    # a failed gate leaves the execution awaiting a decision: resume --accept or rollback
+    manual_intervention: bool = False
     # executions whose before-image copies are kept for rollback: an execution needs its own
     keep_before_images: int = Field(3, ge=1, le=1000)
 
@@ -180,6 +185,13 @@ def load_profile(
         }
     )
     dbt_target = env.get("CUTOVER_DBT_TARGET") or section.dbt_target
+    threshold = migration.rollback_threshold
+    if threshold is not None and threshold < migration.error_tolerance:
+        raise CutoverError(
+            f"The rollback threshold ({threshold:g}%) is below the error tolerance "
+            f"({migration.error_tolerance:g}%): an execution would roll back before its gate could "
+            "stop it; raise rollback_threshold or lower error_tolerance."
+        )
     return EnvironmentProfile(
         name=name,
         dbt_target=dbt_target,
