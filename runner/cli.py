@@ -771,7 +771,7 @@ def validate(level: str | None, select: str | None, profile_name: str | None) ->
                 project, level or profile.migration.validation_level, chosen if select else None
             )
         with AuditStore(target_endpoint()) as store:
-            checks += post_validation(store, chosen)
+            checks += post_validation(store, chosen, profile)
     table = Table("stage", "subject", "check", "status", "detail", title="Validation")
     colours = {"passed": "green", "warning": "yellow", "failed": "red"}
     shown = [c for c in checks if c.status != "passed" or c.stage != "entity"]

@@ -84,7 +84,7 @@ class ExecutionPlan:
 
 @dataclass
 class ValidationCheck:
-    check_type: Literal["count", "integrity", "quality", "business_rule"]
+    check_type: Literal["count", "integrity", "quality", "business_rule", "performance"]
     name: str
     status: CheckStatus
     expected: Any

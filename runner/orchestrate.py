@@ -18,7 +18,15 @@ from runner.errors import CutoverError, connection_reason
 from runner.execute import Executor, RunOptions, new_execution_id
 from runner.faults import checkpoint
 from runner.gate import RollBackRun, StopRun
-from runner.model import ExecutionPlan, MigrationAuditEntry, MigrationExecution, MigrationPhase
+from runner.model import (
+    ExecutionPlan,
+    MigrationAuditEntry,
+    MigrationExecution,
+    MigrationPhase,
+    ValidationCheck,
+    ValidationResult,
+)
+from runner.performance import performance_checks
 from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities, selected_by
 from runner.preflight import check_servers
 from runner.reconciliation import reconcile
@@ -438,6 +446,30 @@ class Session:
             )
         if not result.success:
             raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
+        self._check_performance(executor, execution)
+
+    def _check_performance(self, executor: Executor, execution: MigrationExecution) -> None:
+        """Throughput and the slowest models, as warnings (runner/performance.py): recorded as the
+        validation of "performance" and in the trail."""
+        checks = performance_checks(self.store, execution.id, self.profile)
+        result = ValidationResult(
+            entity="performance",
+            timestamp=now(),
+            checks=[
+                ValidationCheck("performance", f"{c.name} ({c.subject})", c.status, "", "", c.detail)
+                for c in checks
+            ],
+        )
+        self.store.record_validation(execution.id, None, "performance", result, [])
+        warnings = [f"{c.subject}: {c.detail}" for c in checks if c.status == "warning"]
+        executor.log(
+            execution,
+            "validate",
+            "performance: " + ("; ".join(warnings) if warnings else "every entity within expectations"),
+            **({"alert": "performance"} if warnings else {}),
+        )
+        for warning in warnings:
+            self.console.print(f"[yellow]warning: performance: {warning}[/]", highlight=False)
 
     def _exists(self, relation: str) -> bool:
         return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]

@@ -53,6 +53,10 @@ class AlertingConfig(_Section):
     enabled: bool = True
     error_threshold: float = Field(5.0, ge=0, le=100, allow_inf_nan=False)
     slow_query_threshold: float = Field(60.0, gt=0, le=86_400, allow_inf_nan=False)
+    # the post-validation performance check: an entity writing fewer rows per second, or more
+    # than max_slowdown % fewer than in the previous execution of the profile, earns a warning
+    min_rows_per_second: float = Field(500.0, ge=0, le=100_000_000, allow_inf_nan=False)
+    max_slowdown: float = Field(50.0, gt=0, le=100, allow_inf_nan=False)
 
 
 class MonitoringConfig(_Section):

@@ -16,8 +16,10 @@ from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
 from runner.gate import LEVEL_EXCLUDES, check_type
+from runner.performance import performance_checks
 from runner.plan import entities_from_manifest
 from runner.reconciliation import reconcile
+from runner.settings import EnvironmentProfile
 
 
 @dataclass
@@ -150,7 +152,9 @@ def contract_checks(project: DbtProject, entities: list[str] | None = None) -> l
     return checks
 
 
-def post_validation(store: AuditStore, entities: list[str] | None = None) -> list[Check]:
+def post_validation(
+    store: AuditStore, entities: list[str] | None = None, profile: EnvironmentProfile | None = None
+) -> list[Check]:
     checks = []
     proofs = [p for p in reconcile(store.conn) if entities is None or p.entity in entities]
     if not proofs or all(pair.legacy_rows is None for pair in proofs):
@@ -186,6 +190,11 @@ def post_validation(store: AuditStore, entities: list[str] | None = None) -> lis
         """,
         (execution["id"],),
     )
+    if profile is not None:
+        checks += [
+            Check("post", c.subject, f"performance: {c.name}", c.status, c.detail)
+            for c in performance_checks(store, str(execution["id"]), profile)
+        ]
     checks.append(
         Check(
             "post",

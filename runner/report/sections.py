@@ -111,6 +111,14 @@ def _go_no_go(r: Rehearsal) -> Section:
         ]
     )
     checks.rows.append(["duration", duration(r.seconds) if r.seconds is not None else "-", ""])
+    performance = [v for v in r.data["validations"] if v["entity"] == "performance"]
+    if performance:
+        found = performance[-1]["checks"]
+        warned = [f"{c['name']}: {c['message']}" for c in found if c["status"] == "warning"]
+        slowest = next((c["message"] for c in found if c["name"].startswith("slowest models")), "")
+        checks.rows.append(
+            ["performance", "warning" if warned else "passed", "; ".join(warned) or f"slowest: {slowest}"]
+        )
     section.tables.append(checks)
     section.tables.append(
         Table(
