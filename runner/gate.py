@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from runner import contracts
+from runner import contracts, values
 from runner.audit import now
 from runner.dbt import InvocationResult
 from runner.errors import CutoverError
@@ -112,6 +112,16 @@ class PhaseGate:
             tolerance = self.settings.error_tolerance if tolerance is None else tolerance
             declared = contracts.declared(self.project.manifest.nodes[f"model.cutover.{entity}"])
             lapsed = contracts.gaps(self.store.conn, f"app.{entity}", declared)
+            copied, mismatches = (
+                values.check_entity(
+                    self.store.conn,
+                    self.project.manifest,
+                    entity,
+                    plan.entities[entity].spec.legacy_tables[0],
+                )
+                if level == "comprehensive"
+                else (0, [])
+            )
             own_failed = [n for n in failed if graph.concerns(n.unique_id, entity)]
             own_warned = [n for n in warned if graph.concerns(n.unique_id, entity)]
             checks = [
@@ -135,6 +145,21 @@ class PhaseGate:
                         if counted < quarantined
                         else ""
                     ),
+                ),
+                *(
+                    [
+                        ValidationCheck(
+                            "integrity",
+                            "copied values",
+                            "failed" if mismatches else "passed",
+                            copied,
+                            copied - len(mismatches),
+                            "; ".join(m.summary() for m in mismatches)
+                            or f"{copied} columns copied from legacy equal it on every row",
+                        )
+                    ]
+                    if copied
+                    else []
                 ),
                 ValidationCheck(
                     "quality",
@@ -242,6 +267,7 @@ class PhaseGate:
                 f"{entity}: {n:,} rows quarantined for {c}, a critical reason" for c, n in critical.items()
             ]
             problems += [pair.summary() for pair in unproved]
+            problems += [m.summary() for m in mismatches]
             problems += [f"test {n.name} failed" for n in own_failed]
             problems += [f"app.{entity}: {gap}" for gap in lapsed]
         if not result.success and not failed:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from runner import contracts
+from runner import contracts, values
 from runner.audit import AuditStore
 from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
@@ -127,7 +127,35 @@ def entity_validation(project: DbtProject, level: str, entities: list[str] | Non
                 test.message or "",
             )
         )
-    return checks + contract_checks(project, entities)
+    checks += contract_checks(project, entities)
+    if level == "comprehensive":
+        checks += value_checks(project, entities)
+    return checks
+
+
+def value_checks(project: DbtProject, entities: list[str] | None = None) -> list[Check]:
+    """The columns each built entity's yml declares copied from legacy, against legacy itself."""
+    specs = entities_from_manifest(project.manifest)
+    checks = []
+    with psycopg.connect(target_endpoint().conninfo()) as conn:
+        for name in entities or list(specs):
+            if conn.execute("select to_regclass(%s)", (f"app.{name}",)).fetchone()[0] is None:
+                continue
+            copied, mismatches = values.check_entity(
+                conn, project.manifest, name, specs[name].legacy_tables[0]
+            )
+            if copied:
+                checks.append(
+                    Check(
+                        "entity",
+                        name,
+                        "integrity: copied values",
+                        "failed" if mismatches else "passed",
+                        "; ".join(m.summary() for m in mismatches)
+                        or f"{copied} columns copied from legacy equal it on every row",
+                    )
+                )
+    return checks
 
 
 def contract_checks(project: DbtProject, entities: list[str] | None = None) -> list[Check]:
