@@ -10,7 +10,7 @@ SEED   ?= 42
 
 BENCH_SCALES ?= 0.1 0.3 1.0
 
-.PHONY: setup demo test lint bench servers-down clean
+.PHONY: setup demo test test-fast lint bench servers-down clean
 
 $(BIN)/cutover: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The quick loop: tests/unit, no database server, a few seconds.
+test-fast: setup
+	$(BIN)/pytest -m "not servers"
 
 # The benchmark on the local servers (regenerates their legacy database, empties their target).
 bench: setup

@@ -21,6 +21,14 @@ from runner.legacy.generator import generate
 from runner.servers import free_port
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here runs against real servers: `pytest -m "not servers"` leaves them to CI."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.servers)
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevEnvironment]:
     root = Path(tmp_path_factory.mktemp("servers", numbered=True))
