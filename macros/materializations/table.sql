@@ -9,8 +9,10 @@
     machine. Everything else is dbt's: the new table is built beside the old one, swapped in
     within the model's transaction, the old one dropped after the commit.
 
-    Relations created here are not added to dbt's relation cache; nothing in this project looks
-    a table up in the cache after building it in the same invocation.
+    The relation cache follows the swap and the drop as dbt's own calls would have it (its Python
+    methods, which render nothing): a view over the table (a package's, or a later model of this
+    project) is dropped with the old table by the cascade, in the cache too, and built again by
+    its own model; before, the cache still listed it and its next build failed.
 -#}
 {% materialization table, adapter='postgres' %}
 
@@ -44,6 +46,13 @@
     {%- endif %}
     alter table {{ intermediate_relation }} rename to {{ adapter.quote(target_relation.identifier) }}
   {%- endcall %}
+  {#- dbt's relation cache follows the swap (Python calls, no macro context): a view over the old
+      table stays bound to it, so the drop below cascades to the view in the cache as in the
+      database, and the view's next build creates it instead of renaming a view that is gone -#}
+  {%- if existing_relation is not none %}
+    {% do adapter.cache_renamed(existing_relation, backup_relation) %}
+  {%- endif %}
+  {% do adapter.cache_added(target_relation) %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
 
@@ -58,6 +67,7 @@
   {% call statement('drop_backup') -%}
     drop {{ backup_relation_type }} if exists {{ backup_relation }} cascade
   {%- endcall %}
+  {% do adapter.cache_dropped(backup_relation) %}
 
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
