@@ -78,7 +78,7 @@ def _endpoint(env: Mapping[str, str], prefix: str, default_db: str, role: str) -
         if value is None:
             raise CutoverError(
                 f"{prefix}_{name} is not set: start the local servers with `cutover dev up` "
-                f"or export the {role} connection settings (see README, 'Real servers')."
+                f"or export the {role} connection settings (see docs/real-servers.md)."
             )
         return value
 
