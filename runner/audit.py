@@ -303,6 +303,20 @@ class AuditStore:
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def node_timings(self, execution_id: str) -> list[tuple[str, float, datetime | None]]:
+        """The slowest dbt nodes each invocation of the execution logged (metadata slowest):
+        name, seconds and, where recorded, when the node started."""
+        timings = []
+        for (entry,) in self.conn.execute(
+            "select metadata -> 'slowest' from cutover_audit.audit_entries "
+            "where execution_id = %s and metadata ? 'slowest'",
+            (execution_id,),
+        ).fetchall():
+            for item in entry or []:
+                started = datetime.fromisoformat(item[2]) if len(item) >= 3 and item[2] else None
+                timings.append((item[0], float(item[1]), started))
+        return timings
+
     def throughput(self) -> dict[str, float]:
         """Rows per second per entity over earlier completed runs (the plan's estimates)."""
         if not self.has_schema():

@@ -53,7 +53,7 @@ def record(conn: psycopg.Connection, execution_id: str) -> int:
     return count
 
 
-def _latest(execution: str) -> str:
+def latest_recording(execution: str) -> str:
     """The rows of an execution's latest recording (SQL; the execution id as a parameter name)."""
     return (
         f"select * from cutover_audit.outcomes where execution_id = %({execution})s and recorded_at = "
@@ -75,7 +75,7 @@ def outcomes(conn: psycopg.Connection, execution_id: str) -> list[Outcome]:
     """The execution's latest recording, with the first ids of each set; empty when none."""
     rows = conn.execute(
         f"select entity, legacy_table, fate, reason, row_count, {first('legacy_ids')} "
-        f"from ({_latest('e')}) as o order by entity, legacy_table, fate, row_count desc, reason",
+        f"from ({latest_recording('e')}) as o order by entity, legacy_table, fate, row_count desc, reason",
         {"e": execution_id},
     ).fetchall()
     return [Outcome(r[0], r[1], r[2], r[3], r[4], tuple(r[5])) for r in rows]
@@ -105,7 +105,7 @@ def completeness(conn: psycopg.Connection, execution_id: str) -> list[Completene
     quarantined or merged, none of them twice, and nothing accounted for that was not extracted."""
     rows = conn.execute(
         f"""
-        with recorded as ({_latest("e")}),
+        with recorded as ({latest_recording("e")}),
 
         -- range_agg of multiranges is PostgreSQL 15's: the ranges are unnested (14 has them)
         pairs as (
@@ -182,9 +182,9 @@ class Movement:
 def movements(conn: psycopg.Connection, execution_id: str, before_id: str) -> list[Movement]:
     rows = conn.execute(
         f"""
-        with now_ as ({_latest("now")}),
+        with now_ as ({latest_recording("now")}),
 
-        before as ({_latest("before")}),
+        before as ({latest_recording("before")}),
 
         moved as (
             select

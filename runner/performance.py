@@ -111,11 +111,6 @@ def performance_checks(
 def _slowest(store: AuditStore, execution_id: str) -> list[tuple[str, float]]:
     """The slowest dbt nodes of the execution (each invocation logs its slowest)."""
     longest: dict[str, float] = {}
-    for (entry,) in store.conn.execute(
-        "select metadata -> 'slowest' from cutover_audit.audit_entries "
-        "where execution_id = %s and metadata ? 'slowest'",
-        (execution_id,),
-    ).fetchall():
-        for item in entry or []:
-            longest[item[0]] = max(longest.get(item[0], 0.0), float(item[1]))
+    for name, seconds, _ in store.node_timings(execution_id):
+        longest[name] = max(longest.get(name, 0.0), seconds)
     return sorted(longest.items(), key=lambda kv: kv[1], reverse=True)[:SLOWEST]

@@ -24,6 +24,7 @@ RULES = {
     "timestamp": "({l} at time zone {tz})",
 }
 EXAMPLES = 3
+PROJECT = "cutover"  # the dbt project's name, in the manifest's node ids
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,6 @@ def check_entity(
     columns = copied_columns(node)
     legacy = manifest.sources[f"source.{PROJECT}.legacy.{legacy_table}"].relation_name
     return len(columns), compare(conn, entity, node.relation_name, legacy, columns, legacy_timezone())
-
-
-PROJECT = "cutover"
 
 
 def _quoted(name: str) -> str:

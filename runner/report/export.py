@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 
+from runner import outcomes
 from runner.errors import CutoverError
 from runner.report.reasons import REGISTRY, rule_of, rules
 
@@ -91,26 +92,26 @@ class _Query:
     def __init__(
         self, entity: str, relation: str, reasons: tuple[str, ...], execution_id: str | None
     ) -> None:
-        self.entity, self.relation, self.reasons, self.execution_id = entity, relation, reasons, execution_id
-        self.joins, self.where, self.params = "", "true", []
+        self.relation = relation
+        self.params = {"execution": execution_id, "entity": entity, "reasons": list(reasons) or None}
+        # the execution's quarantined id sets, of the reasons asked for
+        self.recorded = (
+            f"select * from ({outcomes.latest_recording('execution')}) as o where o.fate = 'quarantined' "
+            "and o.entity = %(entity)s and (%(reasons)s::text[] is null or o.reason = any(%(reasons)s))"
+        )
+        self.joins, self.where = "", "(%(reasons)s::text[] is null or q.reject_reason = any(%(reasons)s))"
         if execution_id:
             # the recorded ids one by one (a hash join): a containment test per row would
             # read the whole multirange again for every row
             self.joins = (
-                "join (select o.legacy_table, o.reason, id from cutover_audit.outcomes as o "
+                f"join (select o.legacy_table, o.reason, id from ({self.recorded}) as o "
                 "cross join lateral unnest(o.legacy_ids) as r "
-                "cross join lateral generate_series(lower(r), upper(r) - 1) as id "
-                "where o.execution_id = %s and o.fate = 'quarantined' and o.entity = %s and o.recorded_at = "
-                "(select max(recorded_at) from cutover_audit.outcomes where execution_id = %s)) as o "
+                "cross join lateral generate_series(lower(r), upper(r) - 1) as id) as o "
                 "on o.legacy_table = q.legacy_table and o.reason = q.reject_reason and o.id = q.legacy_id"
             )
-            self.params += [execution_id, entity, execution_id]
-        if reasons:
-            self.where = "q.reject_reason = any(%s)"
-            self.params.append(list(reasons))
         self.source = f"from {relation} as q {self.joins} where {self.where}"
 
-    def rows(self) -> tuple[str, list]:
+    def rows(self) -> tuple[str, dict]:
         return (
             "select q.entity, q.legacy_table, q.legacy_id, q.reject_reason, q.quarantined_at, "
             f"q.original_values {self.source} order by q.legacy_table, q.reject_reason, q.legacy_id",
@@ -130,17 +131,8 @@ class _Query:
     def recorded_rows(self, conn: psycopg.Connection) -> int:
         """How many rows the execution recorded as quarantined (of the reasons asked for)."""
         return conn.execute(
-            "select coalesce(sum(upper(r) - lower(r)), 0) from cutover_audit.outcomes as o, "
-            "unnest(o.legacy_ids) as r where o.execution_id = %s and o.fate = 'quarantined' "
-            "and o.entity = %s and (%s::text[] is null or o.reason = any(%s::text[])) and o.recorded_at = "
-            "(select max(recorded_at) from cutover_audit.outcomes where execution_id = %s)",
-            (
-                self.execution_id,
-                self.entity,
-                list(self.reasons) or None,
-                list(self.reasons) or None,
-                self.execution_id,
-            ),
+            f"select coalesce(sum({outcomes.size('o.legacy_ids')}), 0) from ({self.recorded}) as o",
+            self.params,
         ).fetchone()[0]
 
 

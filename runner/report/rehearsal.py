@@ -131,9 +131,10 @@ def gather(store: AuditStore, execution_id: str, compare_with: str | None = None
     seconds = (e["ended_at"] - e["started_at"]).total_seconds() if e["ended_at"] else None
     verdict = _verdict(data, bool(recorded), proof, gates, tolerances)
     legacy_rows = _legacy_rows(data, totals)
-    reasons = _reasons(conn, recorded, legacy_rows)
+    relations = _relations(conn)
+    reasons = _reasons(conn, relations, recorded, legacy_rows)
     before = compare_with or outcomes.previous(conn, eid)
-    comparison = _compare(store, eid, before, totals) if before and before != eid else None
+    comparison = _compare(store, relations, eid, before, totals) if before and before != eid else None
     return Rehearsal(
         data=data,
         status=status_text(data),
@@ -221,7 +222,10 @@ def _legacy_rows(data: dict, totals: dict[str, outcomes.Totals]) -> dict[str, in
 
 
 def _reasons(
-    conn: psycopg.Connection, recorded: list[outcomes.Outcome], legacy_rows: dict[str, int]
+    conn: psycopg.Connection,
+    relations: dict[tuple[str, str], tuple[str, str]],
+    recorded: list[outcomes.Outcome],
+    legacy_rows: dict[str, int],
 ) -> list[ReasonFigure]:
     merged: dict[tuple[str, str, str], list[outcomes.Outcome]] = {}
     for o in recorded:
@@ -234,7 +238,7 @@ def _reasons(
         examples = tuple(
             example
             for p in parts
-            for example in examples_of(conn, p.entity, p.legacy_table, kind, code, p.examples[:3])
+            for example in examples_of(conn, relations, p.entity, p.legacy_table, kind, code, p.examples[:3])
         )[:3]
         share = 100.0 * rows / legacy_rows[entity] if legacy_rows.get(entity) else 0.0
         figures.append(ReasonFigure(entity, kind, code, rows, share, rule, examples))
@@ -242,7 +246,13 @@ def _reasons(
 
 
 def examples_of(
-    conn: psycopg.Connection, entity: str, legacy_table: str, kind: str, code: str, ids: tuple[int, ...]
+    conn: psycopg.Connection,
+    relations: dict[tuple[str, str], tuple[str, str]],
+    entity: str,
+    legacy_table: str,
+    kind: str,
+    code: str,
+    ids: tuple[int, ...],
 ) -> list[Example]:
     """The offending values of a few rows: from the quarantine's original values (quarantined
     rows) or the staged legacy row (rows migrated with an issue), as the target holds them now."""
@@ -251,10 +261,9 @@ def examples_of(
         return []
     if rule.personal or not rule.columns:
         return [Example(i, "") for i in ids]
-    relations = _relations(conn).get((entity, legacy_table))
     values: dict[int, dict] = {}
-    if relations:
-        quarantine, staged = relations
+    if (entity, legacy_table) in relations:
+        quarantine, staged = relations[(entity, legacy_table)]
         if kind == "quarantined":
             query = (
                 f"select legacy_id, original_values from {quarantine} "
@@ -303,7 +312,13 @@ def _values(row: dict | None, columns: tuple[str, ...]) -> str:
 # --- comparison ----------------------------------------------------------------------------------
 
 
-def _compare(store: AuditStore, eid: str, before_id: str, totals: dict[str, outcomes.Totals]) -> Comparison:
+def _compare(
+    store: AuditStore,
+    relations: dict[tuple[str, str], tuple[str, str]],
+    eid: str,
+    before_id: str,
+    totals: dict[str, outcomes.Totals],
+) -> Comparison:
     conn = store.conn
     previous = store.execution(before_id)
     before_totals = outcomes.totals(outcomes.outcomes(conn, str(previous["id"])))
@@ -325,7 +340,14 @@ def _compare(store: AuditStore, eid: str, before_id: str, totals: dict[str, outc
     moved = outcomes.movements(conn, eid, str(previous["id"]))
     fixed = [(m, tuple(Example(i, "") for i in m.examples[:3])) for m in moved if m.kind == "fixed"]
     broken = [
-        (m, tuple(examples_of(conn, m.entity, m.legacy_table, "quarantined", m.reason, m.examples[:3])))
+        (
+            m,
+            tuple(
+                examples_of(
+                    conn, relations, m.entity, m.legacy_table, "quarantined", m.reason, m.examples[:3]
+                )
+            ),
+        )
         for m in moved
         if m.kind == "broken"
     ]
@@ -392,15 +414,10 @@ def _timeline(store: AuditStore, e: dict) -> list[Bar]:
         if e["ended_at"]:
             total = (e["ended_at"] - start).total_seconds()
             bars.append(Bar("overall validation, outcome", "step", last, max(total - last, 0.0)))
-    models = []
-    for (entry,) in store.conn.execute(
-        "select metadata -> 'slowest' from cutover_audit.audit_entries "
-        "where execution_id = %s and metadata ? 'slowest'",
-        (e["id"],),
-    ).fetchall():
-        for item in entry or []:
-            if len(item) >= 3 and item[2]:
-                began = datetime.fromisoformat(item[2])
-                models.append(Bar(item[0], "node", (began - start).total_seconds(), float(item[1])))
+    models = [
+        Bar(name, "node", (began - start).total_seconds(), seconds)
+        for name, seconds, began in store.node_timings(str(e["id"]))
+        if began is not None
+    ]
     models.sort(key=lambda b: b.seconds, reverse=True)
     return bars + sorted(models[:SLOWEST_MODELS], key=lambda b: b.start)
