@@ -12,10 +12,10 @@ BENCH_SCALES ?= 0.1 0.3 1.0
 
 .PHONY: setup demo test test-fast lint bench servers-down clean
 
-$(BIN)/cutover: pyproject.toml
+$(BIN)/cutover: pyproject.toml devtools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./devtools
 	touch $@
 
 setup: $(BIN)/cutover
@@ -39,8 +39,8 @@ bench: setup
 
 # What needs no database; sqlfluff (dbt templater) runs in the suite, against its own servers.
 lint: setup
-	$(BIN)/ruff check runner tests
-	$(BIN)/ruff format --check runner tests
+	$(BIN)/ruff check runner devtools tests
+	$(BIN)/ruff format --check runner devtools tests
 	$(BIN)/cutover docs --check
 
 servers-down: setup

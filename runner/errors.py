@@ -1,10 +1,28 @@
-"""The one exception type a user can cause; the CLI turns it into one sentence and exit code 1."""
+"""The one exception type a user can cause, shown by click as one sentence with exit code 1."""
 
 import re
 
+import click
 
-class CutoverError(Exception):
+
+class CutoverError(click.ClickException):
     """An error with a message fit to show a user as it is."""
+
+    def show(self, file=None) -> None:
+        from rich.markup import escape
+
+        from runner.terminal import console
+
+        console.print(f"[bold red]error:[/] {escape(plain(self.message))}", highlight=False, soft_wrap=True)
+
+
+class Interrupted(CutoverError):
+    """Ctrl-C: exit code 130, as a shell gives a process stopped by SIGINT."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("Interrupted; an execution that was running can be resumed with `cutover resume`.")
 
 
 def connection_reason(exc: Exception) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from support import SCALE, SEED
 
+from cutover_dev.devenv import DevEnvironment
+from cutover_dev.legacy.generator import generate
+from cutover_dev.servers import free_port
 from runner.config import Endpoint, legacy_admin_endpoint
 from runner.dbt import DbtProject
-from runner.devenv import DevEnvironment
-from runner.legacy.generator import generate
-from runner.servers import free_port
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -79,7 +79,7 @@ def completed_execution(generated_legacy, target_super) -> str:
 
 
 def test_dev_servers_start_idempotently_report_status_and_stop(tmp_path):
-    from runner.servers import free_port
+    from cutover_dev.servers import free_port
 
     env = {
         "CUTOVER_DEV_DIR": str(tmp_path / "dev"),

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from support import SCALE, SEED, query, reset_target
 
+from cutover_dev.legacy.generator import generate
 from runner.audit import AuditStore
 from runner.cli import main
 from runner.config import target_endpoint
-from runner.legacy.generator import generate
 
 TASK_COLUMNS = "order_id, patient_id, kind, status, assignee_id, due_date, completed_at, notes, created"
 

@@ -53,7 +53,7 @@ def built(generated_legacy, dbt_project, target_super):
 @pytest.fixture(scope="module")
 def docs_server(built):
     """`cutover docs` as a user runs it: generate, then serve on localhost until stopped."""
-    from runner.servers import free_port
+    from cutover_dev.servers import free_port
 
     port = free_port()
     process = subprocess.Popen(

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from support import query
 
+from cutover_dev.legacy.tables import TABLES
 from runner.config import target_endpoint
-from runner.legacy.tables import TABLES
 
 LEGACY_TABLES = sorted([t.name for t in TABLES] + ["storage_inventory"])
 

@@ -10,15 +10,15 @@ import psycopg
 import pytest
 from support import SCALE, SEED, query
 
+from cutover_dev.legacy.generator import generate, mutate, table_counts, target_rows
+from cutover_dev.legacy.problems import PROBLEMS
+from cutover_dev.legacy.tables import TABLES
 from runner.errors import CutoverError
-from runner.legacy.generator import generate, mutate, table_counts, target_rows
-from runner.legacy.problems import PROBLEMS
-from runner.legacy.tables import TABLES
 
 
 def _spec_columns() -> dict[str, list[str]]:
     """Table -> column names, read from the DDL written from shared/LEGACY_SOURCE.md."""
-    ddl = resources.files("runner.legacy").joinpath("schema.sql").read_text()
+    ddl = resources.files("cutover_dev.legacy").joinpath("schema.sql").read_text()
     tables = {}
     for match in re.finditer(r"create table (\w+) \((.*?)\n\);", ddl, re.S):
         tables[match.group(1)] = [line.strip().split()[0] for line in match.group(2).strip().splitlines()]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from support import query
 
+from cutover_dev.legacy.tables import TABLES
 from runner.config import target_endpoint
-from runner.legacy.tables import TABLES
 
 ALL_TABLES = [t.name for t in TABLES]
 

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from support import SEED, query
 
+from cutover_dev.legacy.generator import mutate
 from runner.config import target_endpoint
-from runner.legacy.generator import mutate
 
 PHASE_1 = ("offices", "categories", "profiles")
 ENTITIES = (
@@ -240,7 +240,7 @@ insert into dispatch_feedback (id, patient_id, order_id, rating, created) values
 @pytest.fixture(scope="module")
 def seeded_problems(admin, reader_role, dbt_project, target_super):
     """A fresh legacy database, an empty target, one legacy row per data problem; built once."""
-    from runner.legacy.generator import generate
+    from cutover_dev.legacy.generator import generate
 
     generate(admin, 0.01, SEED, reader_role=reader_role)
     query(admin, PROBLEM_ROWS)

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 from support import query, reset_target
 
+from cutover_dev.legacy.generator import table_counts
 from runner.audit import AuditStore, log_folder
 from runner.config import target_endpoint
-from runner.legacy.generator import table_counts
 
 ENTITIES_SQL = """
     select table_name from information_schema.tables

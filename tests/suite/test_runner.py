@@ -445,7 +445,7 @@ def _checksums(target, entities) -> dict[str, str]:
 
 
 def test_rollback_of_one_entity_and_of_one_phase_restores_the_checksums(empty_target, admin):
-    from runner.legacy.generator import mutate
+    from cutover_dev.legacy.generator import mutate
 
     tables = "select table_name from information_schema.tables where table_schema = 'app'"
     if len(query(empty_target, tables)) < 28:  # run alone: cut over first

@@ -2,7 +2,7 @@
 
 Roles created here mirror what a DBA sets up for the real cutover:
 - legacy: `legacy_reader`, login, read-only by default, SELECT on the legacy tables except
-  password hashes (granted by runner.legacy.roles once the schema exists);
+  password hashes (granted by cutover_dev.legacy.roles once the schema exists);
 - target: `migrator`, owner of the target database; what only a superuser may create (the
   postgres_fdw extension, the audit schema owned by `cutover_audit_owner`, the migrator's
   grants on it) comes from the same script a DBA runs in production (runner.dba).
@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from cutover_dev.servers import SUPERUSER, LocalServer, embedded_bin_dir
 from runner.config import PROJECT_DIR, Endpoint
 from runner.dba import provision_target
 from runner.errors import CutoverError, connection_reason
-from runner.servers import SUPERUSER, LocalServer, embedded_bin_dir
 
 LEGACY_DB = "legacy"
 TARGET_DB = "target"

@@ -354,7 +354,7 @@ def machine() -> dict:
 
 def benchmark(scale: float, seed: int, fraction: float, log: Path, say) -> BenchResult:
     """One benchmark run at one scale on the configured servers (see the module docstring)."""
-    from runner.legacy.generator import TABLES, generate, mutate
+    from cutover_dev.legacy.generator import TABLES, generate, mutate
 
     admin, reader, target = legacy_admin_endpoint(), legacy_reader_endpoint(), target_endpoint()
     servers = [ServerUsage(admin), ServerUsage(target)]

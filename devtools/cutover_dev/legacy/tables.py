@@ -3,7 +3,7 @@
 Each statement fills the rows with ids $lo..$hi; `$n_<table>` is the number of rows of a
 parent table (references land in 1..n, orphans far beyond). Salts are `<table base> + k`;
 the row `2 + k` always carries problem k, so every data problem exists at every scale.
-The data problems themselves are listed, with their rates, in runner/legacy/problems.py.
+The data problems themselves are listed, with their rates, in devtools/cutover_dev/legacy/problems.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.legacy.tables import TABLES
+from cutover_dev.legacy.tables import TABLES
 
 
 @dataclass(frozen=True)

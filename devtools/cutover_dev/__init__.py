@@ -1,0 +1,1 @@
+"""Development tools of the cutover: the synthetic legacy database, local servers, the benchmark."""
