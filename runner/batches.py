@@ -7,30 +7,24 @@ the ones it finished."""
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import psycopg
-from rich.progress import Progress, TaskID
+from rich.progress import TaskID
 
 from runner import deferral
+from runner.context import ExecutionContext
 from runner.dbt import InvocationResult
 from runner.errors import CutoverError
 from runner.faults import checkpoint
-from runner.graph import split_by_phase
-from runner.model import MigrationExecution, MigrationPhase
-
-if TYPE_CHECKING:
-    from runner.execute import RunOptions
+from runner.gate import level_excludes
+from runner.graph import split_by_phase, take_ahead
+from runner.invoke import DbtInvoker
+from runner.model import MigrationPhase
 
 # the open ends of the first and last batch: every id an integer column can hold
 ID_MIN, ID_MAX = -(2**63), 2**63 - 1
-
-
-class InjectedFailure(CutoverError):
-    """A failure injected by a test (CUTOVER_FAIL_AFTER_BATCHES) to prove resume works."""
 
 
 @dataclass
@@ -55,39 +49,36 @@ class BatchedLoad:
         return f"{self.pending[0][0]}..{self.pending[0][1]}" if self.pending else "(none left)"
 
 
-class BatchLoading:
-    """The Executor's batched loads (a mixin: it uses the Executor's dbt, log, store, settings,
-    profile, project, vars, batches_done_here, _take_ahead and table checks, and the gate's
-    _level_excludes)."""
+class BatchLoader:
+    """The batched loads of one execution's massive entities: `load(phase, entities, ahead)`."""
 
-    def batch_ranges(self, execution: MigrationExecution, entity: str) -> list[tuple[int, int]]:
+    def __init__(self, ctx: ExecutionContext, dbt: DbtInvoker) -> None:
+        self.ctx = ctx
+        self.dbt = dbt
+        # batches of each entity this process loaded (the test hook's batch:<entity>:<n>)
+        self.done_here: dict[str, int] = {}
+
+    def batch_ranges(self, entity: str) -> list[tuple[int, int]]:
         """The execution's legacy-id ranges for the entity: planned from its staged rows the first
         time the execution loads it in batches, and recorded in the audit trail, so that a
         resumed execution finds the same batches whatever was inserted or deleted meanwhile."""
-        planned = self.store.batch_plan(execution.id, entity)
+        ctx = self.ctx
+        planned = ctx.store.batch_plan(ctx.execution.id, entity)
         if not planned:
-            planned = plan_batches(
-                self.store.conn, f"staging.{self._staged_model(entity)}", self.settings.batch_size
-            )
-            self.store.record_batch_plan(execution.id, entity, planned)
-            self.log(
-                execution,
+            staged = ctx.graph.staging_model(entity)
+            planned = plan_batches(ctx.store.conn, f"staging.{staged}", ctx.settings.batch_size)
+            ctx.store.record_batch_plan(ctx.execution.id, entity, planned)
+            ctx.log(
                 "progress",
-                f"{entity}: {len(planned)} batches of about {self.settings.batch_size:,} rows planned",
+                f"{entity}: {len(planned)} batches of about {ctx.settings.batch_size:,} rows planned",
                 entity=entity,
                 records=sum(rows for _, _, rows in planned),
                 batches=[[low, high] for low, high, _ in planned],
             )
         return [(low, high) for low, high, _ in planned]
 
-    def _run_batches(
-        self,
-        execution: MigrationExecution,
-        phase: MigrationPhase,
-        entities: list[str],
-        progress: Progress,
-        ahead: list[tuple[int, list[str]]],
-        options: RunOptions,
+    def load(
+        self, phase: MigrationPhase, entities: list[str], ahead: list[tuple[int, list[str]]]
     ) -> dict[str, BatchedLoad]:
         """The checkpointed batches of a phase's massive entities, side by side: each dbt
         invocation (a round) loads the next batch of each entity that has one left (var
@@ -96,52 +87,16 @@ class BatchLoading:
         both. The `ahead` models of later phases (_read_ahead), with their tests, are shared out
         among the rounds, the last rounds first (tasks alone is a single thread); one that fails
         is left to its own phase to build again and report."""
-        loads = []
-        for entity in entities:
-            ranges = self.batch_ranges(execution, entity)
-            finished = self.store.finished_batches(execution.id, entity)
-            empty = self._is_empty(entity)
-            if finished and empty:
-                # the batches recorded as done are not in the table: it was dropped or emptied
-                # since (a benchmark empties the target, so does a DBA by hand); skipped, they
-                # were lost, and only the reconciliation test noticed
-                self.log(
-                    execution,
-                    "progress",
-                    f"{entity}: the {len(finished)} batches recorded as done are not in app.{entity} "
-                    "(dropped or emptied since): loading them again",
-                    phase.phase,
-                    entity,
-                )
-                finished = {}
-            load = BatchedLoad(
-                entity=entity,
-                pending=[r for r in ranges if r[0] not in finished],
-                first_load=not finished and empty,
-                task=progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
-                rows=sum(finished.values()),
-                resumed=bool(finished),
-            )
-            progress.update(load.task, completed=len(ranges) - len(load.pending), rows=f"{load.rows:,}")
-            if finished:
-                self.log(
-                    execution,
-                    "progress",
-                    f"{entity}: {len(finished)} batches already done, skipped",
-                    phase.phase,
-                    entity,
-                    records=load.rows,
-                )
-            loads.append(load)
+        loads = [self._resume_or_start(phase, entity) for entity in entities]
         rounds: list[dict[str, int]] = [{} for _ in range(max(len(load.pending) for load in loads))]
         for index, (later, chain) in enumerate(ahead if rounds else []):
             rounds[len(rounds) - 1 - index % len(rounds)].update(dict.fromkeys(chain, later))
         # A first load (the table absent or empty, no batch done) defers the secondary indexes and
         # foreign keys once the first batch has created the table; a resumed one finds them
         # recorded as deferred and rebuilds them after its last batch (runner/deferral.py).
-        conn = self.store.conn
+        conn = self.ctx.store.conn
         try:
-            self._batch_rounds(execution, phase, loads, progress, rounds, options)
+            self._rounds(phase, loads, rounds)
         except BaseException:
             # the server may be gone too: then resume (or rollback) rebuilds them
             for load in loads:
@@ -149,25 +104,62 @@ class BatchLoading:
                     deferral.restore(conn, load.entity)
             raise
         for load in loads:
-            rebuild_started = time.perf_counter()
-            restored = deferral.restore(conn, load.entity)
-            if restored:
-                seconds = time.perf_counter() - rebuild_started
-                load.seconds += seconds
-                self.log(
-                    execution,
-                    "progress",
-                    f"{load.entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
-                    phase.phase,
-                    load.entity,
-                    seconds=seconds,
-                )
-        self._catch_up(execution, phase, [load for load in loads if load.resumed])
+            self._rebuild_deferred(phase, load)
+        self._catch_up(phase, [load for load in loads if load.resumed])
         return {load.entity: load for load in loads}
 
-    def _catch_up(
-        self, execution: MigrationExecution, phase: MigrationPhase, loads: list[BatchedLoad]
-    ) -> None:
+    def _resume_or_start(self, phase: MigrationPhase, entity: str) -> BatchedLoad:
+        """The entity's batches still to load: all of them, or those a stopped attempt left."""
+        ctx = self.ctx
+        ranges = self.batch_ranges(entity)
+        finished = ctx.store.finished_batches(ctx.execution.id, entity)
+        empty = ctx.tables.is_empty(entity)
+        if finished and empty:
+            # the batches recorded as done are not in the table: it was dropped or emptied
+            # since (a benchmark empties the target, so does a DBA by hand); skipped, they
+            # were lost, and only the reconciliation test noticed
+            ctx.log(
+                "progress",
+                f"{entity}: the {len(finished)} batches recorded as done are not in app.{entity} "
+                "(dropped or emptied since): loading them again",
+                phase.phase,
+                entity,
+            )
+            finished = {}
+        load = BatchedLoad(
+            entity=entity,
+            pending=[r for r in ranges if r[0] not in finished],
+            first_load=not finished and empty,
+            task=ctx.progress.add_task(f"  {entity} batches", total=len(ranges), rows="", rate=""),
+            rows=sum(finished.values()),
+            resumed=bool(finished),
+        )
+        ctx.progress.update(load.task, completed=len(ranges) - len(load.pending), rows=f"{load.rows:,}")
+        if finished:
+            ctx.log(
+                "progress",
+                f"{entity}: {len(finished)} batches already done, skipped",
+                phase.phase,
+                entity,
+                records=load.rows,
+            )
+        return load
+
+    def _rebuild_deferred(self, phase: MigrationPhase, load: BatchedLoad) -> None:
+        started = time.perf_counter()
+        restored = deferral.restore(self.ctx.store.conn, load.entity)
+        if restored:
+            seconds = time.perf_counter() - started
+            load.seconds += seconds
+            self.ctx.log(
+                "progress",
+                f"{load.entity}: {restored} indexes and foreign keys rebuilt after the bulk load",
+                phase.phase,
+                load.entity,
+                seconds=seconds,
+            )
+
+    def _catch_up(self, phase: MigrationPhase, loads: list[BatchedLoad]) -> None:
         """The batches a resumed load skipped were loaded before the stop; a row deleted in legacy
         since then left their range with a target row and no verdict (the proof by id found them).
         One unbatched build of the entity takes in what changed since its first batch: the rows
@@ -176,8 +168,10 @@ class BatchLoading:
             return
         entities = [load.entity for load in loads]
         started = time.perf_counter()
-        result = self.dbt(
-            execution, ["run", "--select", *entities], f"bringing {', '.join(entities)} up to date"
+        result = self.dbt.invoke(
+            ["run", "--select", *entities],
+            f"bringing {', '.join(entities)} up to date",
+            self.ctx.options.dbt_vars(),
         )
         if not result.success:
             raise CutoverError(
@@ -185,8 +179,7 @@ class BatchLoading:
             )
         for load in loads:
             node = next((n for n in result.nodes if n.name == load.entity), None)
-            self.log(
-                execution,
+            self.ctx.log(
                 "progress",
                 f"{load.entity}: the batches loaded before the stop brought up to date with legacy",
                 phase.phase,
@@ -195,121 +188,112 @@ class BatchLoading:
                 seconds=time.perf_counter() - started,
             )
 
-    def _batch_rounds(
-        self,
-        execution: MigrationExecution,
-        phase: MigrationPhase,
-        loads: list[BatchedLoad],
-        progress: Progress,
-        rounds: list[dict[str, int]],
-        options: RunOptions,
-    ) -> None:
-        conn = self.store.conn
+    def _rounds(self, phase: MigrationPhase, loads: list[BatchedLoad], rounds: list[dict[str, int]]) -> None:
+        """One dbt invocation per round: the next batch of each entity that has one left, and the
+        round's share of the models built ahead (`ahead`: unique id -> its phase)."""
         started = time.perf_counter()
         for ahead in rounds:
             batches = [load for load in loads if load.pending]
             for load in batches:
-                created = load.first_load and not self._is_absent(load.entity)
-                if created and not deferral.is_deferred(conn, load.entity):
-                    count = deferral.defer(conn, load.entity)
-                    self.log(
-                        execution,
-                        "progress",
-                        f"{load.entity}: first load, {count} indexes and foreign keys deferred to the end",
-                        phase.phase,
-                        load.entity,
-                    )
-                    load.first_load = False
-                if self.batch_failure_due(load.entity):
-                    raise InjectedFailure(f"Injected failure before a batch of {load.entity} (test hook).")
+                self._defer_on_first_load(phase, load)
             what = ", ".join(f"{load.entity} batch {load.label}" for load in batches)
             if ahead:
                 models = sum(1 for uid in ahead if uid.startswith("model."))
                 what += f" with {models} models of phases {min(ahead.values())}..{max(ahead.values())}"
             round_started = time.perf_counter()
             ranges = {load.entity: {"from": load.next[0], "to": load.next[1]} for load in batches}
-            self.vars = {**self.base_vars, "cutover_batch": ranges}
-            selected = [load.entity for load in batches]
-            selected += [uid.rsplit(".", 1)[1] for uid in ahead]
-            try:
-                result = self.dbt(
-                    execution,
-                    # tests of the ahead models only: those of tasks wait for the last batch
-                    [
-                        "build",
-                        "--select",
-                        *selected,
-                        "--indirect-selection",
-                        "empty",
-                        *self._level_excludes(options.validation_level),
-                    ],
-                    what,
-                    phase=phase.phase,
-                    entity=batches[0].entity if len(batches) == 1 else None,
-                )
-            finally:
-                self.vars = dict(self.base_vars)
+            selected = [load.entity for load in batches] + [uid.rsplit(".", 1)[1] for uid in ahead]
+            result = self.dbt.invoke(
+                # tests of the ahead models only: those of tasks wait for the last batch
+                ["build", "--select", *selected, "--indirect-selection", "empty"]
+                + level_excludes(self.ctx.options.validation_level),
+                what,
+                self.ctx.options.dbt_vars(cutover_batch=ranges),
+                phase=phase.phase,
+                entity=batches[0].entity if len(batches) == 1 else None,
+            )
             broken = result.error if not result.failed() else None
             if broken is not None:
                 raise CutoverError(f"{what[0].upper()}{what[1:]} failed: {broken}")
             if ahead:
                 owners = {f"model.cutover.{load.entity}": phase.phase for load in batches} | ahead
-                parts = split_by_phase(result, None, owners, self.project.manifest, phase.phase)
-                self._take_ahead(parts, ahead)
-            seconds = time.perf_counter() - round_started
-            # the batches that succeeded are recorded before a failed one stops the run
-            nodes = {n.name: n for n in result.nodes}
-            done = [load for load in batches if getattr(nodes.get(load.entity), "status", None) == "success"]
-            for load in done:
-                batch_from, batch_to = load.pending.pop(0)
-                rows = int(nodes[load.entity].rows_affected or 0)
-                self.store.record_batch(execution.id, load.entity, batch_from, batch_to, rows, seconds)
-                load.rows += rows
-                load.seconds += seconds
-                self.batches_done_here[load.entity] = self.batches_done_here.get(load.entity, 0) + 1
-                elapsed = max(time.perf_counter() - started, 1e-6)
-                rate = f"{load.rows / elapsed:,.0f}"
-                progress.update(load.task, advance=1, rows=f"{load.rows:,}", rate=rate)
-                self.log(
-                    execution,
+                parts = split_by_phase(result, None, owners, self.ctx.project.manifest, phase.phase)
+                self.ctx.built_ahead |= take_ahead(parts, ahead)
+            self._record_round(phase, batches, result, time.perf_counter() - round_started, started)
+
+    def _defer_on_first_load(self, phase: MigrationPhase, load: BatchedLoad) -> None:
+        conn = self.ctx.store.conn
+        created = load.first_load and not self.ctx.tables.is_absent(load.entity)
+        if created and not deferral.is_deferred(conn, load.entity):
+            count = deferral.defer(conn, load.entity)
+            self.ctx.log(
+                "progress",
+                f"{load.entity}: first load, {count} indexes and foreign keys deferred to the end",
+                phase.phase,
+                load.entity,
+            )
+            load.first_load = False
+
+    def _record_round(
+        self,
+        phase: MigrationPhase,
+        batches: list[BatchedLoad],
+        result: InvocationResult,
+        seconds: float,
+        started: float,
+    ) -> None:
+        """The batches of a round that succeeded, recorded before a failed one stops the run."""
+        ctx = self.ctx
+        nodes = {n.name: n for n in result.nodes}
+        done = [load for load in batches if getattr(nodes.get(load.entity), "status", None) == "success"]
+        for load in done:
+            batch_from, batch_to = load.pending.pop(0)
+            rows = int(nodes[load.entity].rows_affected or 0)
+            ctx.store.record_batch(ctx.execution.id, load.entity, batch_from, batch_to, rows, seconds)
+            load.rows += rows
+            load.seconds += seconds
+            self.done_here[load.entity] = self.done_here.get(load.entity, 0) + 1
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            ctx.progress.update(
+                load.task, advance=1, rows=f"{load.rows:,}", rate=f"{load.rows / elapsed:,.0f}"
+            )
+            ctx.log(
+                "progress",
+                f"{load.entity}: batch {batch_from}..{batch_to} done",
+                phase.phase,
+                load.entity,
+                records=rows,
+                seconds=seconds,
+            )
+            alerting = ctx.profile.monitoring.alerting
+            if alerting.enabled and seconds > alerting.slow_query_threshold:
+                ctx.log(
                     "progress",
-                    f"{load.entity}: batch {batch_from}..{batch_to} done",
+                    f"{load.entity}: slow batch ({seconds:.0f} s)",
                     phase.phase,
                     load.entity,
-                    records=rows,
-                    seconds=seconds,
+                    alert="slow_query",
                 )
-                alerting = self.profile.monitoring.alerting
-                if alerting.enabled and seconds > alerting.slow_query_threshold:
-                    self.log(
-                        execution,
-                        "progress",
-                        f"{load.entity}: slow batch ({seconds:.0f} s)",
-                        phase.phase,
-                        load.entity,
-                        alert="slow_query",
-                    )
-            for load in done:
-                checkpoint(f"batch:{load.entity}:{self.batches_done_here[load.entity]}")
-            failed = [load for load in batches if load not in done]
-            if failed:
-                load = failed[0]
-                batch_nodes = [n for n in result.nodes if n.name == load.entity]
-                error = InvocationResult(success=False, nodes=batch_nodes).reason()
-                raise CutoverError(f"Batch {load.label} of {load.entity} failed: {error}")
+        for load in done:
+            checkpoint(f"batch:{load.entity}:{self.done_here[load.entity]}")
+        failed = [load for load in batches if load not in done]
+        if failed:
+            load = failed[0]
+            error = InvocationResult(success=False, nodes=[n for n in result.nodes if n.name == load.entity])
+            raise CutoverError(f"Batch {load.label} of {load.entity} failed: {error.reason()}")
 
-    def rebuild_left_deferred(self, execution: MigrationExecution) -> None:
+    def rebuild_left_deferred(self) -> None:
         """The indexes and foreign keys a stopped first load left deferred (a crash of the target,
         a kill) are rebuilt before anything else, unless this execution goes on loading that
         entity in batches (a resume), which rebuilds them after its last batch: a new execution
         (`run --force`) or one that no longer loads it in batches would leave them out for good."""
-        for entity in deferral.deferred_entities(self.store.conn):
-            if self.store.finished_batches(execution.id, entity) and not self._is_empty(entity):
+        ctx = self.ctx
+        for entity in deferral.deferred_entities(ctx.store.conn):
+            if ctx.store.finished_batches(ctx.execution.id, entity) and not ctx.tables.is_empty(entity):
                 continue
             started = time.perf_counter()
-            restored = deferral.restore(self.store.conn, entity)
-            self.log(
-                execution,
+            restored = deferral.restore(ctx.store.conn, entity)
+            ctx.log(
                 "progress",
                 f"{entity}: rebuilt the {restored} indexes and foreign keys "
                 "a stopped first load left deferred",
@@ -317,24 +301,15 @@ class BatchLoading:
                 seconds=time.perf_counter() - started,
             )
 
-    def _loads_in_batches(self, execution: MigrationExecution, entity: str) -> bool:
+    def loads_in_batches(self, entity: str) -> bool:
         """Checkpointed batches are for the first load of a massive entity (its table absent or
         empty) and for resuming one. An entity already loaded takes a delta's changes in one pass
-        with the rest of its phase: at scale 1.0, eleven batch invocations of tasks and files
-        that each found a few hundred changed rows cost 29 s of a 171 s delta cutover."""
-        return bool(self.store.finished_batches(execution.id, entity)) or self._is_empty(entity)
-
-    def batch_failure_due(self, entity: str) -> bool:
-        """Test hook: CUTOVER_FAIL_AFTER_BATCHES=<entity>:<n> fails before the entity's batch n+1
-        in this process, as a crash in the middle of a massive table would."""
-        hook = os.environ.get("CUTOVER_FAIL_AFTER_BATCHES", "")
-        name, _, count = hook.partition(":")
-        return name == entity and self.batches_done_here.get(entity, 0) >= int(count or 0)
-
-    def _staged_model(self, entity: str) -> str:
-        node = self.project.manifest.nodes[f"model.cutover.{entity}"]
-        table = node.meta["legacy_tables"][0]
-        return "stg_legacy__" + table.removeprefix("dispatch_")
+        with the rest of its phase (docs/benchmark.md: batches of a delta)."""
+        if not self.ctx.plan.entities[entity].spec.batched:
+            return False
+        return bool(
+            self.ctx.store.finished_batches(self.ctx.execution.id, entity)
+        ) or self.ctx.tables.is_empty(entity)
 
 
 def plan_batches(conn: psycopg.Connection, staged: str, size: int) -> list[tuple[int, int, int]]:

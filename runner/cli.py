@@ -11,6 +11,7 @@ from rich.table import Table
 
 from runner import __version__
 from runner.errors import CutoverError
+from runner.settings import VALIDATION_LEVELS
 from runner.terminal import CutoverGroup, console, out
 
 
@@ -58,7 +59,7 @@ RUN_OPTION_NAMES = {"max_concurrency": "--concurrency", "retry_attempts": "--ret
 def plan_command(profile_name: str | None, select: str | None, as_json: bool) -> None:
     """The execution plan: phases, parallel steps, critical path, volumes and estimates (of a
     named selection with --select)."""
-    from runner.orchestrate import Selection, Session
+    from runner.application import Selection, Session
     from runner.preflight import check_servers
     from runner.report import plan_json, plan_table
 
@@ -92,7 +93,7 @@ def run_options(func):
         ),
         click.option(
             "--validation-level",
-            type=click.Choice(["basic", "standard", "comprehensive"]),
+            type=click.Choice(VALIDATION_LEVELS),
             default=None,
             help="Tests run at each phase's validation gate.",
         ),
@@ -145,52 +146,38 @@ def run_options(func):
     return func
 
 
-def _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance):
+def _run_profile(args: dict):
     return _profile(
-        profile_name,
-        validation_level=validation_level,
-        max_concurrency=concurrency,
-        batch_size=batch_size,
-        retry_attempts=retries,
-        error_tolerance=error_tolerance,
+        args["profile_name"],
+        validation_level=args["validation_level"],
+        max_concurrency=args["concurrency"],
+        batch_size=args["batch_size"],
+        retry_attempts=args["retries"],
+        error_tolerance=args["error_tolerance"],
     )
 
 
 @main.command("run")
 @run_options
-def run(
-    select,
-    phases,
-    entities,
-    with_dependencies,
-    validation_level,
-    concurrency,
-    batch_size,
-    retries,
-    error_tolerance,
-    force,
-    full_pass,
-    phase_by_phase,
-    profile_name,
-) -> None:
+def run(**args) -> None:
     """Run the phased cutover: each phase built, then validated, before the next starts.
 
     Consecutive phases that load nothing in batches (all of a delta's) are one dbt build,
     ordered by the ref() graph, then pass their gates in phase order; --phase-by-phase builds
     one phase at a time."""
-    from runner.execute import RunOptions
-    from runner.orchestrate import Selection, Session
+    from runner.application import Selection, Session
+    from runner.context import RunOptions
 
-    profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
+    profile = _run_profile(args)
     options = RunOptions(
-        force=force,
+        force=args["force"],
         validation_level=profile.migration.validation_level,
-        full_pass=full_pass,
-        phase_by_phase=phase_by_phase,
+        full_pass=args["full_pass"],
+        phase_by_phase=args["phase_by_phase"],
     )
+    selection = Selection(args["phases"], tuple(args["entities"]), args["with_dependencies"], args["select"])
     with Session(profile, console) as session, _report_when_stopped(session):
-        execution = session.run(Selection(phases, tuple(entities), with_dependencies, select), options)
-        _finish(session, execution)
+        _finish(session, session.run(selection, options))
 
 
 @main.command("resume")
@@ -202,43 +189,26 @@ def run(
     "recorded with your user name.",
 )
 @run_options
-def resume(
-    execution_id,
-    accept,
-    select,
-    phases,
-    entities,
-    with_dependencies,
-    validation_level,
-    concurrency,
-    batch_size,
-    retries,
-    error_tolerance,
-    force,
-    full_pass,
-    phase_by_phase,
-    profile_name,
-) -> None:
+def resume(execution_id, accept, **args) -> None:
     """Continue an execution (default: the last one) from where it stopped."""
-    from runner.execute import RunOptions
-    from runner.orchestrate import Session
+    from runner.application import Session
+    from runner.context import RunOptions
 
-    if select or phases or entities or with_dependencies or force or full_pass:
+    if any(
+        args[name] for name in ("select", "phases", "entities", "with_dependencies", "force", "full_pass")
+    ):
         raise CutoverError(
             "resume continues an execution with its own selection: "
             "drop --select, --phase, --entity, --with-dependencies, --force and --full-pass."
         )
-    profile = _run_profile(profile_name, validation_level, concurrency, batch_size, retries, error_tolerance)
+    profile = _run_profile(args)
+    options = RunOptions(
+        validation_level=profile.migration.validation_level,
+        phase_by_phase=args["phase_by_phase"],
+        accept=accept,
+    )
     with Session(profile, console) as session, _report_when_stopped(session):
-        execution = session.resume(
-            execution_id,
-            RunOptions(
-                validation_level=profile.migration.validation_level,
-                phase_by_phase=phase_by_phase,
-                accept=accept,
-            ),
-        )
-        _finish(session, execution)
+        _finish(session, session.resume(execution_id, options))
 
 
 @contextlib.contextmanager
@@ -366,7 +336,7 @@ def _check_docs(project, catalog_path: Path | None) -> None:
 @main.command("validate")
 @click.option(
     "--level",
-    type=click.Choice(["basic", "standard", "comprehensive"]),
+    type=click.Choice(VALIDATION_LEVELS),
     default=None,
     help="Which tests the per-entity validation runs (default: the profile's).",
 )
@@ -381,30 +351,9 @@ def _check_docs(project, catalog_path: Path | None) -> None:
 @profile_option
 def validate(level: str | None, select: str | None, profile_name: str | None) -> None:
     """The validation framework alone: pre-validation, per-entity checks, post-validation."""
-    from runner.audit import AuditStore
-    from runner.config import target_endpoint
-    from runner.dbt import DbtProject
-    from runner.plan import FINAL, entities_from_manifest, selected_by
-    from runner.validate import entity_validation, post_validation, pre_validation
+    from runner import application
 
-    profile = _profile(profile_name)
-    if select == FINAL:
-        if level not in (None, "comprehensive"):
-            raise CutoverError("--select final validates at the comprehensive level: drop --level.")
-        level, select = "comprehensive", None
-    project = DbtProject(target=profile.dbt_target)
-    with console.status("Parsing the dbt project"):
-        project.parse()
-    specs = entities_from_manifest(project.manifest)
-    chosen = selected_by(project, select, specs) if select else list(specs)
-    checks = pre_validation(project)
-    if not any(c.status == "failed" for c in checks):
-        with console.status("Running the entity checks"):
-            checks += entity_validation(
-                project, level or profile.migration.validation_level, chosen if select else None
-            )
-        with AuditStore(target_endpoint()) as store:
-            checks += post_validation(store, chosen, profile)
+    checks = application.validate(_profile(profile_name), level, select, console)
     table = Table("stage", "subject", "check", "status", "detail", title="Validation")
     colours = {"passed": "green", "warning": "yellow", "failed": "red"}
     shown = [c for c in checks if c.status != "passed" or c.stage != "entity"]
@@ -441,47 +390,18 @@ def validate(level: str | None, select: str | None, profile_name: str | None) ->
 @profile_option
 def rollback_command(entities, phase, everything, select, execution_id, yes, profile_name) -> None:
     """Return entities, and everything downstream of them, to their state before an execution."""
-    from runner.audit import AuditStore
-    from runner.config import target_endpoint
-    from runner.dbt import DbtProject
-    from runner.plan import entities_from_manifest, selected_by
-    from runner.rollback import downstream, rollback
+    from runner.application import RollbackScope, roll_back
 
-    if sum(bool(x) for x in (entities, phase is not None, everything, select)) != 1:
-        raise CutoverError(
-            "Say what to roll back: --entity NAME, --phase N, --select NAME or --all (exactly one)."
-        )
-    project = DbtProject(target=_profile(profile_name).dbt_target)
-    with console.status("Parsing the dbt project"):
-        project.parse()
-    specs = entities_from_manifest(project.manifest)
-    if everything:
-        chosen = list(specs)
-    elif select:
-        chosen = selected_by(project, select, specs)
-    elif phase is not None:
-        chosen = [name for name, spec in specs.items() if spec.phase == phase]
-        if not chosen:
-            raise CutoverError(
-                f"There is no phase {phase}: phases are {min(s.phase for s in specs.values())} "
-                f"to {max(s.phase for s in specs.values())}."
-            )
-    else:
-        unknown = [e for e in entities if e not in specs]
-        if unknown:
-            raise CutoverError(f"Unknown entity {unknown[0]!r}: choose among {', '.join(specs)}.")
-        chosen = list(entities)
-    with AuditStore(target_endpoint()) as store:
-        eid = str(store.recorded_execution(execution_id)["id"])
-        targets = sorted(downstream(specs, chosen))
+    def confirm(execution: str, targets: list[str]) -> None:
         if not yes:
             click.confirm(
                 f"Restore {len(targets)} entities ({', '.join(targets)}) to their state before "
-                f"execution {eid}?",
+                f"execution {execution}?",
                 abort=True,
             )
-        with store.locked(f"rollback-{eid}"):
-            counts = rollback(store, specs, eid, chosen)
+
+    scope = RollbackScope(tuple(entities), phase, everything, select)
+    eid, counts = roll_back(_profile(profile_name), scope, execution_id, confirm, console)
     out.print(
         f"Rolled back {len(counts)} entities to their state before execution {eid}: "
         + ", ".join(f"{e} ({n:,} rows)" for e, n in counts.items())
@@ -506,14 +426,9 @@ def rollback_command(entities, phase, everything, select, execution_id, yes, pro
 def report(execution_id: str | None, compare_with: str | None, output: Path | None) -> None:
     """Write the rehearsal report of an execution (default: the last one), HTML and Markdown:
     go/no-go, quarantine by reason, what changed since the previous rehearsal, the timeline."""
-    from runner.audit import AuditStore
-    from runner.config import target_endpoint
-    from runner.report import write_reports
+    from runner.application import write_report
 
-    with AuditStore(target_endpoint()) as store:
-        row = store.recorded_execution(execution_id)
-        other = str(store.recorded_execution(compare_with)["id"]) if compare_with else None
-        html, markdown = write_reports(store, str(row["id"]), output, other)
+    html, markdown = write_report(execution_id, compare_with, output)
     out.print(f"Report: {html}")
     out.print(f"        {markdown}")
 
@@ -542,15 +457,9 @@ def quarantine() -> None:
 def quarantine_export(entities, reasons, execution_id, fmt, output) -> None:
     """Write the quarantined rows with their reason, its rule and their original legacy values,
     one file per entity. The files hold personal data: keep them where the legacy data may be."""
-    from runner.audit import AuditStore
-    from runner.config import target_endpoint
-    from runner.report import report_dir
-    from runner.report.export import export_quarantine
+    from runner.application import export_quarantine
 
-    with AuditStore(target_endpoint()) as store:
-        eid = str(store.recorded_execution(execution_id)["id"]) if execution_id else None
-        directory = output or report_dir() / "quarantine"
-        files, gone = export_quarantine(store.conn, directory, fmt, tuple(entities), tuple(reasons), eid)
+    files, gone = export_quarantine(tuple(entities), tuple(reasons), execution_id, fmt, output)
     for f in files:
         out.print(f"{f.entity}: {f.rows:,} rows -> {f.path}")
     if not files:

@@ -5,6 +5,7 @@ severity; what no pattern names keeps the runner's own behaviour."""
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 
 from runner.settings import ERROR_CLASSES, ErrorClasses
@@ -38,6 +39,27 @@ def class_of_test(classes: ErrorClasses, name: str, severity: str) -> str:
 def class_of_reason(classes: ErrorClasses, code: str) -> str:
     """Rows quarantined for a reason."""
     return _matching(classes, "reason:", code) or "minor"
+
+
+# The failures worth a retry: the server or the connection, not the statement ...
+TRANSIENT = re.compile(
+    r"deadlock detected|could not serialize|server closed the connection|terminating connection"
+    r"|connection to server .* failed|connection already closed|could not connect to server"
+    r"|Connection refused|SSL SYSCALL error|canceling statement due to conflict"
+    r"|the database system is (starting up|shutting down|in recovery mode)"
+    r"|could not receive data|no connection to the server|connection .* lost",
+    re.IGNORECASE,
+)
+# ... unless retrying cannot help: the settings themselves are wrong.
+PERMANENT = re.compile(
+    r"password authentication failed|no pg_hba.conf entry|role .* does not exist|database .* does not exist",
+    re.IGNORECASE,
+)
+
+
+def is_transient(messages: str) -> bool:
+    """A failure that the same statement may not meet again (a lost connection, a deadlock)."""
+    return bool(TRANSIENT.search(messages)) and not PERMANENT.search(messages)
 
 
 def class_of_transient(classes: ErrorClasses) -> str:

@@ -16,6 +16,9 @@ killer kills it. The points:
 CUTOVER_TEST_PAUSE_AT=<point> stops the runner there with SIGSTOP instead, so that a test can
 do something to a server while the runner is at that point (crash the target), then SIGCONT.
 
+CUTOVER_TEST_RAISE_AT=<point> raises InjectedFailure there, a failure the runner catches and
+records (the execution failed, resumable), as a bug or a refused statement would.
+
 CUTOVER_TEST_FAIL_AT=<point> makes the statement run at <point> fail on the server instead, as
 a full disk would (a statement error, the connection still open). The points:
 
@@ -31,17 +34,27 @@ import signal
 
 import psycopg
 
+from runner.errors import CutoverError
+
 KILL_AT = "CUTOVER_TEST_KILL_AT"
 PAUSE_AT = "CUTOVER_TEST_PAUSE_AT"
+RAISE_AT = "CUTOVER_TEST_RAISE_AT"
 FAIL_AT = "CUTOVER_TEST_FAIL_AT"
 
 
+class InjectedFailure(CutoverError):
+    """A failure a test injected (CUTOVER_TEST_RAISE_AT) to prove that resume works."""
+
+
 def checkpoint(point: str) -> None:
-    """SIGKILL (or SIGSTOP) this process if the test asked for it at `point`."""
+    """SIGKILL (or SIGSTOP) this process, or raise InjectedFailure, if the test asked for it at
+    `point`."""
     if os.environ.get(KILL_AT) == point:
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(PAUSE_AT) == point:
         os.kill(os.getpid(), signal.SIGSTOP)
+    if os.environ.get(RAISE_AT) == point:
+        raise InjectedFailure(f"Injected failure at {point} (test hook).")
 
 
 def fault(point: str, conn: psycopg.Connection) -> None:

@@ -94,6 +94,16 @@ class NodeGraph:
             self._cache[entity] = sorted(found)
         return self._cache[entity]
 
+    def staging_model(self, entity: str) -> str:
+        """The staging model of the entity's primary legacy table (the first of its yml meta's
+        legacy_tables): the model it is built from that reads that source."""
+        table = self.manifest.nodes[f"model.{self.package}.{entity}"].meta["legacy_tables"][0]
+        for name in self.support_nodes(entity):
+            parents = self.manifest.nodes[f"model.{self.package}.{name}"].depends_on.nodes
+            if any(p.startswith("source.") and p.rsplit(".", 1)[1] == table for p in parents):
+                return name
+        raise KeyError(f"{entity} is built from no model that reads legacy table {table}")
+
     def concerns(self, test_uid: str, entity: str) -> bool:
         """A test concerns an entity when it tests the entity or one of the models it is built from."""
         node = self.manifest.nodes.get(test_uid)
@@ -130,6 +140,18 @@ def joined_chains(chains: list[tuple[int, list[str]]], manifest) -> list[tuple[i
         first, models = groups.get(find(index), (phase, []))
         groups[find(index)] = (min(first, phase), models + chain)
     return list(groups.values())  # in the order of each group's first chain
+
+
+def take_ahead(parts: dict[int, InvocationResult], ahead: dict[str, int]) -> set[str]:
+    """The models of later phases built ahead that their phases need not build again: all of a
+    phase's, or none when one of them, or one of their tests, failed (`parts`: the build told
+    per phase; `ahead`: unique id -> its phase)."""
+    taken: set[str] = set()
+    for phase in set(ahead.values()):
+        part = parts.get(phase)
+        if part is not None and not part.failed():
+            taken |= {n.unique_id for n in part.nodes if n.status == "success"}
+    return taken
 
 
 def split_by_phase(

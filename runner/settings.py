@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,7 +24,9 @@ from runner.config import PROJECT_DIR
 from runner.errors import CutoverError
 
 SETTINGS_FILE = PROJECT_DIR / "profiles" / "cutover.yml"
-VALIDATION_LEVELS = ("basic", "standard", "comprehensive")
+# The validation levels, in order (the tests of each: runner/gate.py LEVEL_EXCLUDES).
+ValidationLevel = Literal["basic", "standard", "comprehensive"]
+VALIDATION_LEVELS: tuple[str, ...] = get_args(ValidationLevel)
 
 
 class _Section(BaseModel):
@@ -38,7 +40,7 @@ class MigrationSettings(_Section):
     retry_backoff_seconds: float = Field(1.0, ge=0, le=3600, allow_inf_nan=False)
     # the waits between attempts: the first, then growing by it (linear) or doubling (exponential)
     retry_backoff: Literal["linear", "exponential"] = "exponential"
-    validation_level: Literal["basic", "standard", "comprehensive"] = "standard"
+    validation_level: ValidationLevel = "standard"
     error_tolerance: float = Field(10.0, ge=0, le=100, allow_inf_nan=False)
     # % of rows quarantined (an entity's, or the execution's so far) above which the execution
     # rolls itself back to its before-images; none: a failed gate only stops the run

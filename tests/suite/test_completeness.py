@@ -284,7 +284,7 @@ def test_a_first_load_plans_its_batches_from_the_rows_and_resumes_the_same_ones(
     assert plan.exit_code == 0, plan.output
     assert json.loads(plan.output)["entities"]["tasks"]["batches"] == -(-tasks // 2000)
 
-    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:1"})
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_TEST_RAISE_AT": "batch:tasks:1"})
     assert failed.exit_code == 1, failed.output
     with AuditStore(sparse) as store:
         execution_id = str(store.execution()["id"])

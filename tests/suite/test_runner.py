@@ -73,9 +73,9 @@ def test_a_run_stopped_inside_a_massive_entity_resumes_without_redoing_batches(e
     """The batches of tasks and files load side by side, one dbt invocation per round, with the
     verdicts of later phases that read only phases 1 and 2; a run stopped before the third batch
     of tasks resumes there, redoing no batch of either."""
-    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:2"})
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_TEST_RAISE_AT": "batch:tasks:2"})
     assert failed.exit_code == 1, failed.output
-    assert "Injected failure before a batch of tasks" in failed.output
+    assert "Injected failure at batch:tasks:2" in failed.output
     with AuditStore(empty_target) as store:
         execution = store.execution()
         assert execution["status"] == "failed"
@@ -125,7 +125,7 @@ def test_batches_recorded_as_done_load_again_when_their_table_was_emptied(empty_
     the target; so may a DBA): the batches the audit trail records as done are not in the table,
     so they load again instead of being skipped, and every legacy row is accounted for."""
     query(empty_target, "truncate app.tasks cascade")
-    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_FAIL_AFTER_BATCHES": "tasks:2"})
+    failed = invoke("run", "--batch-size", "2000", env={"CUTOVER_TEST_RAISE_AT": "batch:tasks:2"})
     assert failed.exit_code == 1, failed.output
     query(empty_target, "truncate app.tasks cascade")
 

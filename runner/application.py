@@ -1,10 +1,14 @@
-"""Plan, run and resume executions: what the CLI commands call. Parses dbt once per process."""
+"""The use cases the CLI commands call: plan, run and resume executions (Session), validate, roll
+back, report and export the quarantine. Parses dbt once per process; prints nothing but progress
+(the CLI prints the results)."""
 
 from __future__ import annotations
 
 import getpass
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -13,9 +17,10 @@ from rich.console import Console
 from runner import outcomes
 from runner.audit import AuditStore, now
 from runner.config import legacy_reader_endpoint, target_endpoint
+from runner.context import ExecutionContext, RunOptions, TargetTables
 from runner.dbt import DbtProject
 from runner.errors import CutoverError, connection_reason
-from runner.execute import Executor, RunOptions, new_execution_id
+from runner.execute import Executor, new_execution_id
 from runner.faults import checkpoint
 from runner.gate import RollBackRun, StopRun
 from runner.model import (
@@ -27,10 +32,18 @@ from runner.model import (
     ValidationResult,
 )
 from runner.performance import performance_checks
-from runner.plan import build_plan, entities_from_manifest, parse_phase_range, select_entities, selected_by
+from runner.plan import (
+    FINAL,
+    build_plan,
+    entities_from_manifest,
+    parse_phase_range,
+    select_entities,
+    selected_by,
+)
 from runner.preflight import check_servers
 from runner.reconciliation import reconcile
-from runner.rollback import rollback
+from runner.report import export, report_dir, write_reports
+from runner.rollback import downstream, rollback
 from runner.settings import EnvironmentProfile
 
 
@@ -238,7 +251,7 @@ class Session:
         chosen = set(entities)
         for entity in entities:
             for parent in sorted(plan.entities[entity].spec.dependencies - chosen):
-                if not self._exists(f"app.{parent}"):
+                if not TargetTables(self.store).exists(f"app.{parent}"):
                     raise CutoverError(
                         f"{entity} depends on {parent}, which is not migrated yet: add "
                         "--with-dependencies or run its phase first."
@@ -306,15 +319,17 @@ class Session:
     def _execute(
         self, execution: MigrationExecution, plan: ExecutionPlan, entities: list[str], options: RunOptions
     ) -> MigrationExecution:
-        executor = Executor(self.project, self.store, self.profile, self.console)
+        ctx = ExecutionContext(
+            execution, plan, entities, options, self.project, self.store, self.profile, self.console
+        )
+        executor = Executor(ctx)
         try:
-            executor.run(execution, plan, entities, options)
-            self._post_validate(executor, execution, plan)
-            self._record_outcomes(executor, execution)
+            executor.run()
+            self._post_validate(executor)
+            self._record_outcomes(ctx)
             execution.status, execution.ended_at = "completed", now()
             self.store.update_execution(execution)
-            executor.log(
-                execution,
+            ctx.log(
                 "complete",
                 "execution completed",
                 records=execution.total_records_processed,
@@ -322,10 +337,10 @@ class Session:
             )
         except RollBackRun as exc:
             try:
-                message = self._roll_back(executor, execution, plan, str(exc))
+                message = self._roll_back(ctx, str(exc))
             except CutoverError as failure:
                 message = f"{str(exc).rstrip('.')}; rolling the execution back failed: {failure}"
-            self._failed(executor, execution, message)
+            self._failed(ctx, message)
             raise CutoverError(message) from exc
         except StopRun as exc:
             if self.profile.migration.manual_intervention:
@@ -333,15 +348,15 @@ class Session:
                     f"{str(exc).rstrip('.')}. Execution {execution.id} awaits a decision: "
                     "`cutover resume --accept` goes on past this gate, `cutover rollback --all` undoes it."
                 )
-                self._failed(executor, execution, message, "awaiting_decision")
+                self._failed(ctx, message, "awaiting_decision")
                 raise StopRun(message) from exc
-            self._failed(executor, execution, str(exc))
+            self._failed(ctx, str(exc))
             raise
         except CutoverError as exc:
-            self._failed(executor, execution, str(exc))
+            self._failed(ctx, str(exc))
             raise
         except KeyboardInterrupt:
-            self._failed(executor, execution, "interrupted by the operator")
+            self._failed(ctx, "interrupted by the operator")
             raise
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             # the target crashed or went away: nothing can be recorded there any more
@@ -354,58 +369,55 @@ class Session:
             raise CutoverError(message) from exc
         return execution
 
-    def _roll_back(
-        self, executor: Executor, execution: MigrationExecution, plan: ExecutionPlan, why: str
-    ) -> str:
+    def _roll_back(self, ctx: ExecutionContext, why: str) -> str:
         """Undo the execution (every entity it took a before-image of); the one sentence that says so."""
+        execution = ctx.execution
         entities = [
             r["entity"]
             for r in self.store.rows(
                 "select entity from cutover_audit.snapshots where execution_id = %s", (execution.id,)
             )
         ]
-        specs = {name: planned.spec for name, planned in plan.entities.items()}
+        specs = {name: planned.spec for name, planned in ctx.plan.entities.items()}
         counts = rollback(self.store, specs, execution.id, entities)
         message = (
             f"{why.rstrip('.')}: execution {execution.id} was rolled back to its before-images "
             f"({len(counts)} entities)."
         )
-        executor.log(execution, "rollback", message, records=sum(counts.values()))
+        ctx.log("rollback", message, records=sum(counts.values()))
         return message
 
-    def _failed(
-        self, executor: Executor, execution: MigrationExecution, message: str, status: str = "failed"
-    ) -> None:
+    def _failed(self, ctx: ExecutionContext, message: str, status: str = "failed") -> None:
+        execution = ctx.execution
         execution.status, execution.ended_at = status, now()
         self.store.update_execution(execution, message)
-        executor.log(execution, "error", message)
+        ctx.log("error", message)
         try:
-            self._record_outcomes(executor, execution)
+            self._record_outcomes(ctx)
         except psycopg.Error as exc:
             # the stop's own message stands; what the report lacks it says
             self.store.log_to_file(execution.id, "error", "outcomes not recorded", detail=str(exc))
 
-    def _record_outcomes(self, executor: Executor, execution: MigrationExecution) -> None:
+    def _record_outcomes(self, ctx: ExecutionContext) -> None:
         """Where every legacy row stands at the end of the execution, for its report and the
         comparison with the next one (cutover_audit.outcomes)."""
         started = time.monotonic()
-        count = outcomes.record(self.store.conn, execution.id)
-        executor.log(
-            execution,
+        count = outcomes.record(self.store.conn, ctx.execution.id)
+        ctx.log(
             "progress",
             f"outcome of every legacy row recorded ({count} id sets)",
             seconds=round(time.monotonic() - started, 3),
         )
 
-    def _post_validate(self, executor: Executor, execution: MigrationExecution, plan: ExecutionPlan) -> None:
+    def _post_validate(self, executor: Executor) -> None:
         """Overall integrity and audit completeness: the audit relations over every entity, and
         their tests, when every entity exists in the target."""
-        execution.status = "validating"
-        self.store.update_execution(execution)
-        missing = [e for e in plan.entities if not self._exists(f"app.{e}")]
+        ctx = executor.ctx
+        ctx.execution.status = "validating"
+        self.store.update_execution(ctx.execution)
+        missing = [e for e in ctx.plan.entities if not ctx.tables.exists(f"app.{e}")]
         if missing:
-            executor.log(
-                execution,
+            ctx.log(
                 "validate",
                 f"overall validation skipped: {len(missing)} entities not built yet",
                 missing=missing,
@@ -419,18 +431,17 @@ class Session:
             if node.resource_type == "test" and "model.cutover.reconciliation" in node.depends_on.nodes
         ]
         command = ["build", "--select", "audit", *(["--exclude", *proof_tests] if proof_tests else [])]
-        result = executor.dbt(execution, command, "overall validation")
+        result = executor.dbt.invoke(command, "overall validation", ctx.options.dbt_vars())
         checkpoint("post-validation")
         # the proof by id over every entity: the gates of this process proved theirs after the
         # build (no later phase writes an earlier one's table), the others are proved here
         proofs = [
             pair
-            for entity in plan.entities
-            for pair in executor.proven.get(entity) or reconcile(self.store.conn, entity)
+            for entity in ctx.plan.entities
+            for pair in ctx.proven.get(entity) or reconcile(self.store.conn, entity)
         ]
         unproved = [pair for pair in proofs if not pair.proved]
-        executor.log(
-            execution,
+        ctx.log(
             "validate",
             f"overall reconciliation by id: {sum(p.legacy_rows or 0 for p in proofs):,} legacy ids read, "
             f"{sum(p.unexplained_rows or 0 for p in proofs):,} unexplained",
@@ -446,12 +457,12 @@ class Session:
             )
         if not result.success:
             raise StopRun(f"The overall validation failed: {[n.name for n in result.failed()][:3]}.")
-        self._check_performance(executor, execution)
+        self._check_performance(ctx)
 
-    def _check_performance(self, executor: Executor, execution: MigrationExecution) -> None:
+    def _check_performance(self, ctx: ExecutionContext) -> None:
         """Throughput and the slowest models, as warnings (runner/performance.py): recorded as the
         validation of "performance" and in the trail."""
-        checks = performance_checks(self.store, execution.id, self.profile)
+        checks = performance_checks(self.store, ctx.execution.id, self.profile)
         result = ValidationResult(
             entity="performance",
             timestamp=now(),
@@ -460,10 +471,9 @@ class Session:
                 for c in checks
             ],
         )
-        self.store.record_validation(execution.id, None, "performance", result, [])
+        self.store.record_validation(ctx.execution.id, None, "performance", result, [])
         warnings = [f"{c.subject}: {c.detail}" for c in checks if c.status == "warning"]
-        executor.log(
-            execution,
+        ctx.log(
             "validate",
             "performance: " + ("; ".join(warnings) if warnings else "every entity within expectations"),
             **({"alert": "performance"} if warnings else {}),
@@ -471,5 +481,111 @@ class Session:
         for warning in warnings:
             self.console.print(f"[yellow]warning: performance: {warning}[/]", highlight=False)
 
-    def _exists(self, relation: str) -> bool:
-        return self.store.conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
+# --- the other use cases ----------------------------------------------------------------------------
+
+
+def validate(profile: EnvironmentProfile, level: str | None, select: str | None, console: Console) -> list:
+    """The validation framework alone: pre-validation, per-entity checks (of a named selection,
+    or `final`: every entity at the comprehensive level), post-validation; every check."""
+    from runner.validate import entity_validation, post_validation, pre_validation
+
+    if select == FINAL:
+        if level not in (None, "comprehensive"):
+            raise CutoverError("--select final validates at the comprehensive level: drop --level.")
+        level, select = "comprehensive", None
+    project = DbtProject(target=profile.dbt_target)
+    with console.status("Parsing the dbt project"):
+        project.parse()
+    specs = entities_from_manifest(project.manifest)
+    chosen = selected_by(project, select, specs) if select else list(specs)
+    checks = pre_validation(project)
+    if not any(c.status == "failed" for c in checks):
+        with console.status("Running the entity checks"):
+            checks += entity_validation(
+                project, level or profile.migration.validation_level, chosen if select else None
+            )
+        with AuditStore(target_endpoint()) as store:
+            checks += post_validation(store, chosen, profile)
+    return checks
+
+
+@dataclass
+class RollbackScope:
+    """What to roll back: exactly one of these."""
+
+    entities: tuple[str, ...] = ()
+    phase: int | None = None
+    everything: bool = False
+    select: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(bool(x) for x in (self.entities, self.phase is not None, self.everything, self.select)) != 1:
+            raise CutoverError(
+                "Say what to roll back: --entity NAME, --phase N, --select NAME or --all (exactly one)."
+            )
+
+    def chosen(self, project: DbtProject, specs: dict) -> list[str]:
+        if self.everything:
+            return list(specs)
+        if self.select:
+            return selected_by(project, self.select, specs)
+        if self.phase is not None:
+            chosen = [name for name, spec in specs.items() if spec.phase == self.phase]
+            if not chosen:
+                raise CutoverError(
+                    f"There is no phase {self.phase}: phases are {min(s.phase for s in specs.values())} "
+                    f"to {max(s.phase for s in specs.values())}."
+                )
+            return chosen
+        unknown = [e for e in self.entities if e not in specs]
+        if unknown:
+            raise CutoverError(f"Unknown entity {unknown[0]!r}: choose among {', '.join(specs)}.")
+        return list(self.entities)
+
+
+def roll_back(
+    profile: EnvironmentProfile,
+    scope: RollbackScope,
+    execution_id: str | None,
+    confirm: Callable[[str, list[str]], None],
+    console: Console,
+) -> tuple[str, dict[str, int]]:
+    """Return the chosen entities, and everything downstream of them, to their state before an
+    execution (default: the last); `confirm(execution, entities)` is asked first and raises to
+    refuse. The execution's id and the rows restored per entity."""
+    project = DbtProject(target=profile.dbt_target)
+    with console.status("Parsing the dbt project"):
+        project.parse()
+    specs = entities_from_manifest(project.manifest)
+    chosen = scope.chosen(project, specs)
+    with AuditStore(target_endpoint()) as store:
+        eid = str(store.recorded_execution(execution_id)["id"])
+        confirm(eid, sorted(downstream(specs, chosen)))
+        with store.locked(f"rollback-{eid}"):
+            return eid, rollback(store, specs, eid, chosen)
+
+
+def write_report(
+    execution_id: str | None, compare_with: str | None, output: Path | None
+) -> tuple[Path, Path]:
+    """The rehearsal report of an execution (default: the last one), HTML and Markdown."""
+    with AuditStore(target_endpoint()) as store:
+        row = store.recorded_execution(execution_id)
+        other = str(store.recorded_execution(compare_with)["id"]) if compare_with else None
+        return write_reports(store, str(row["id"]), output, other)
+
+
+def export_quarantine(
+    entities: tuple[str, ...],
+    reasons: tuple[str, ...],
+    execution_id: str | None,
+    fmt: str,
+    output: Path | None,
+) -> tuple[list, int]:
+    """The quarantined rows, one file per entity; the files and the rows the execution
+    quarantined that have left the quarantine since."""
+    with AuditStore(target_endpoint()) as store:
+        eid = str(store.recorded_execution(execution_id)["id"]) if execution_id else None
+        directory = output or report_dir() / "quarantine"
+        return export.export_quarantine(store.conn, directory, fmt, entities, reasons, eid)
