@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from datetime import datetime, timezone
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -10,9 +12,50 @@ import click
 from rich.table import Table
 
 from runner import __version__
-from runner.errors import CutoverError
+from runner.errors import CutoverError, Interrupted, root_cause
 from runner.settings import VALIDATION_LEVELS
-from runner.terminal import CutoverGroup, console, out
+from runner.terminal import console, out
+
+
+class CutoverGroup(click.Group):
+    """The top command group: every failure of a command ends in one sentence and a non-zero exit,
+    never a traceback. A CutoverError is shown as it is (click calls its show()); Ctrl-C exits
+    with 130; anything else is shown by its first line, its traceback kept in the log folder."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a sentence
+            raise CutoverError(unexpected(exc)) from exc
+
+
+def unexpected(exc: Exception) -> str:
+    """One sentence for an exception no command expected, the traceback kept in a file."""
+    import traceback
+
+    import psycopg
+
+    from runner.audit import log_folder
+
+    try:
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "errors.log"
+        with path.open("a") as log:
+            log.write(f"--- {datetime.now(timezone.utc).isoformat()} cutover {' '.join(sys.argv[1:])}\n")
+            log.write("".join(traceback.format_exception(exc)))
+        where = f"the traceback is in {path}"
+    except OSError:
+        where = "no traceback could be written"
+    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return f"The connection to a database was lost: {root_cause(str(exc))} ({where})."
+    if isinstance(exc, psycopg.Error):
+        return f"The database refused a statement: {root_cause(str(exc))} ({where})."
+    return f"Unexpected {type(exc).__name__}: {root_cause(str(exc) or type(exc).__name__)} ({where})."
 
 
 @click.group(cls=CutoverGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +118,7 @@ def plan_command(profile_name: str | None, select: str | None, as_json: bool) ->
         out.print(plan_table(plan))
 
 
+# Long: one declaration per option of `run` and `resume`, kept together so both take the same.
 def run_options(func):
     options = [
         click.option("--select", "select", default=None, metavar="NAME", help=SELECT_HELP),
@@ -388,6 +432,7 @@ def validate(level: str | None, select: str | None, profile_name: str | None) ->
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @profile_option
+# Seven parameters: one per option of `cutover rollback`, as click passes them.
 def rollback_command(entities, phase, everything, select, execution_id, yes, profile_name) -> None:
     """Return entities, and everything downstream of them, to their state before an execution."""
     from runner.application import RollbackScope, roll_back

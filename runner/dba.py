@@ -81,6 +81,7 @@ AUDIT_TABLES = STATUS_TABLES + APPEND_ONLY
 DEFINER_FUNCTIONS = ("seal_before_image(text)", "drop_before_image(text)")
 
 
+# Long: the DBA's script is mostly SQL text, read best in one piece.
 def dba_script(migration_role: str) -> str:
     """The statements, in order, for a superuser connected to the target database. Idempotent:
     a second run changes nothing, and a trail the migration role created earlier is handed over
@@ -183,6 +184,7 @@ def provision_target(superuser_conninfo: str, migration_role: str) -> None:
         conn.execute(dba_script(migration_role))
 
 
+# Long: one short check per provision of dba_script, in the script's order.
 def missing_provisions(conn: psycopg.Connection) -> list[str]:
     """What the DBA script would still have to do, as phrases; empty when the target is ready.
     Asked as the migration role."""

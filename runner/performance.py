@@ -25,6 +25,7 @@ class PerformanceCheck:
     detail: str
 
 
+# Long: the client's performanceCheck, three checks in a row over the same runs.
 def performance_checks(
     store: AuditStore, execution_id: str, profile: EnvironmentProfile
 ) -> list[PerformanceCheck]:

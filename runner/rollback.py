@@ -184,6 +184,7 @@ def drop_old_before_images(store: AuditStore, keep: int) -> list[tuple[str, int,
     return [(execution_id, tables, copied) for execution_id, (tables, copied) in dropped.items()]
 
 
+# Long: one transaction, whose steps (check, lock, restore in dependency order, record) read best in order.
 def rollback(
     store: AuditStore, specs: Mapping[str, EntitySpec], execution_id: str, entities: Iterable[str]
 ) -> dict[str, int]:

@@ -31,6 +31,7 @@ class Check:
     detail: str
 
 
+# Long: one check after another (servers, wrapper, grants, project), each a few lines.
 def pre_validation(project: DbtProject) -> list[Check]:
     checks = []
     for what, endpoint in (("legacy", legacy_reader_endpoint()), ("target", target_endpoint())):

@@ -245,6 +245,7 @@ def _reasons(
     return sorted(figures, key=lambda f: (f.kind != "quarantined", f.entity, -f.rows, f.code))
 
 
+# Seven parameters: the query's key (entity, table, kind, code) and its limits, all used in one query.
 def examples_of(
     conn: psycopg.Connection,
     relations: dict[tuple[str, str], tuple[str, str]],

@@ -54,6 +54,7 @@ def _examples(examples: tuple[Example, ...], personal: bool) -> str:
 # --- go / no-go ------------------------------------------------------------------------------------
 
 
+# Long: one section of the report, paragraph after paragraph in the order it reads.
 def _go_no_go(r: Rehearsal) -> Section:
     e = r.execution
     section = Section("summary", "Go / no-go", [r.verdict.line])
@@ -136,6 +137,7 @@ def _go_no_go(r: Rehearsal) -> Section:
 # --- since the previous rehearsal --------------------------------------------------------------------
 
 
+# Long: one section of the report, paragraph after paragraph in the order it reads.
 def _changes(r: Rehearsal) -> Section:
     c = r.comparison
     assert c is not None
