@@ -57,8 +57,13 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
+    """Something listens on the port. A connection to a free port of the ephemeral range can
+    connect to itself (TCP simultaneous open, when the kernel picks that port as its source):
+    that is not a listener."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        if sock.connect_ex(("127.0.0.1", port)) != 0:
+            return False
+        return sock.getsockname() != sock.getpeername()
 
 
 def _run_as() -> dict:
