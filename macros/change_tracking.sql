@@ -165,7 +165,7 @@
 {#- The watermark changes_since gives, read now, as a timestamptz literal, or none when it is
     -infinity (take in everything). A statement that carries the value instead of the expression
     lets the planner use it: with the expression, `since = '-infinity' or legacy_id in (...)`
-    read every row (tasks at scale 1.0: 0.6 s a scan). -#}
+    read every row (docs/benchmark.md). -#}
 {% macro changes_since_literal(model_name, sources=[]) -%}
     {%- set value = run_query('select (' ~ changes_since(model_name, sources) ~ ')::text').columns[0].values()[0] -%}
     {{- return(none if value == '-infinity' else quote_literal(value) ~ '::timestamptz') -}}
@@ -269,7 +269,7 @@
 {% macro verdicts_changed_since_last_load(verdicts) -%}
     {%- call left_out_of_definition() -%}
     {#- a batch of a first load: every verdict is new (a resumed load catches up unbatched,
-        runner/batches.py); the anti join cost tasks 0.8 s a batch at scale 1.0 -#}
+        runner/batches.py); the anti join cost every batch a scan (docs/benchmark.md) -#}
     {%- if is_incremental() and cutover_batch() is none -%}
     legacy_id in (
         select changed.legacy_id from {{ verdicts }} as changed
@@ -406,7 +406,7 @@
         -- only some verdicts were computed, all of them of staged rows: a verdict goes when
         -- its row is no longer staged. (Asking also whether it was computed made the planner,
         -- which cannot know that, take the first test to keep one row and loop over the
-        -- computed rows for each: 32 s for tasks at scale 1.0.)
+        -- computed rows for each: docs/benchmark.md.)
         where not exists (
             select 1 from {{ ref(staged) }} as staged_row
             where staged_row.legacy_id = stored.legacy_id

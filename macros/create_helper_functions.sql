@@ -15,8 +15,7 @@
         create schema if not exists util;
         comment on schema util is 'Helper functions of the migration (cutover).';
         -- One parse per document inside an exception block. Checking first with
-        -- pg_input_is_valid parses twice: at scale 1.0 (67,000 plans, 363 MB) 20 s against
-        -- 9 s, and a nesting deeper than the server's stack raises there too. The block's
+        -- pg_input_is_valid parses twice (twice the time: docs/benchmark.md), and a nesting deeper than the server's stack raises there too. The block's
         -- subtransaction assigns no transaction id, since nothing is written.
         create or replace function util.try_jsonb(value text) returns jsonb
         language plpgsql immutable parallel unsafe as $fn$

@@ -96,7 +96,7 @@
 {#- Post-hook of the models in models/staging/legacy/incremental: drop the staged rows whose
     legacy row was hard-deleted (not in the snapshot) and log them for the intermediate model
     that reads this one, which removes their verdicts without comparing all of its rows with
-    all staged rows (tasks at scale 1.0: 1.1 s per run). -#}
+    all staged rows on every run (docs/benchmark.md). -#}
 {% macro remove_vanished_staged_rows() -%}
     {%- if execute and is_incremental() %}
     with vanished as (

@@ -55,8 +55,7 @@
     ) on commit drop;
     alter table legacy_snapshot alter column ids set storage external, alter column versions set storage external;
     -- array_agg: postgres_fdw sends the aggregate to the legacy server, which returns the ids
-    -- as one array instead of one row each (dispatch_task at scale 1.0: 0.2 s, 0.4 s with the
-    -- versions)
+    -- as one array instead of one row each (docs/benchmark.md)
     insert into legacy_snapshot
     select
         clock.extracted_at,

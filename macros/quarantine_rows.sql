@@ -64,7 +64,7 @@
     {%- set validated = ref(verdicts[0]) %}
     {%- set since = changes_since_literal(this.identifier, [validated.identifier]) %}
     {#- the index on legacy_id before the lookups (a quarantine table of an earlier version has
-        none: without it, deleting 474 rows of quarantine_orders took 75 s) #}
+        none: without it, deleting a few hundred rows scanned the table for each, docs/benchmark.md) #}
     {{ ensure_indexes(this) }}
     delete from {{ this }}
     {%- if since is not none %}

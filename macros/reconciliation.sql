@@ -192,8 +192,8 @@
                     continue;
                 end if;
                 -- the extraction's ids as the runs of consecutive ids (an id less its rank is
-                -- constant along a run): a range per run, not one per id to merge (1.0 s to
-                -- 0.6 s at scale 1.0; on a table, its index scan costs the same either way)
+                -- constant along a run): a range per run, not one per id to merge (docs/benchmark.md;
+                -- on a table, its index scan costs the same either way)
                 if pair.snapshot_ids is not null then
                     return query select
                         pair.entity, pair.legacy_table, 'extracted'::text, ''::text,

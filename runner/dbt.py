@@ -112,7 +112,7 @@ class DbtProject:
 
         with dbt_environment(self.env):
             # --no-write-json: the runner keeps the manifest in memory (target/partial_parse.msgpack
-            # is still written); writing manifest.json cost 1.9 s of every execution's start.
+            # is still written); writing manifest.json lengthened every execution's start (docs/benchmark.md).
             # `cutover docs` writes it for the lineage.
             result = dbtRunner().invoke(["parse", "--quiet", "--no-write-json", *self._common_args()])
         if not result.success:
