@@ -25,6 +25,7 @@
 -#}
 {% macro create_reconciliation() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- do check_entity_registry() -%}
     {%- set registry = change_tracking_table('entity_legacy_tables') -%}
     {%- set sql -%}
         create schema if not exists util;
