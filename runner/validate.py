@@ -15,7 +15,7 @@ from runner.audit import AuditStore
 from runner.config import PROJECT_DIR, legacy_reader_endpoint, target_endpoint
 from runner.dbt import DbtProject
 from runner.errors import CutoverError
-from runner.gate import LEVEL_EXCLUDES, check_type
+from runner.gate import LEVEL_EXCLUDES, NOT_VALIDATION, check_type
 from runner.performance import performance_checks
 from runner.plan import entities_from_manifest
 from runner.reconciliation import reconcile
@@ -109,8 +109,7 @@ def entity_validation(project: DbtProject, level: str, entities: list[str] | Non
     everything they read (as their named selection does; dbt ignores --exclude beside
     --selector, so the selection is given as the entities with their parents)."""
     command = ["test", *(["--select", *(f"+{e}" for e in entities)] if entities else [])]
-    if LEVEL_EXCLUDES[level]:
-        command += ["--exclude", *LEVEL_EXCLUDES[level]]
+    command += ["--exclude", *LEVEL_EXCLUDES[level], *NOT_VALIDATION]
     result = project.invoke(command + ["--vars", '{"cutover_setup": false}'])
     if result.error and not result.nodes:
         raise CutoverError(f"The validation could not run: {result.error}")

@@ -330,6 +330,14 @@ def test_self_referencing_category_becomes_top_level(seeded_problems):
     assert "orphan_parent" in issues(seeded_problems, "categories", 990001)
 
 
+def test_the_repair_rules_pass_their_dbt_unit_tests(seeded_problems, dbt_project):
+    """models/**/_*__unit_tests.yml: timestamps, money, status codes and spellings, emails,
+    settings JSON, object keys, each on its own fixture rows."""
+    result = dbt_project.invoke(["test", "--select", "test_type:unit"])
+    assert result.success, [(n.name, n.message) for n in result.failed()] or result.error
+    assert len([n for n in result.nodes if n.resource_type == "unit_test"]) >= 5
+
+
 def test_every_entity_reconciles_exactly(seeded_problems):
     counts = reconciliation(seeded_problems)
     assert {entity for entity, _ in counts} == set(ENTITIES)
