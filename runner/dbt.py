@@ -165,6 +165,7 @@ class DbtProject:
                 errors.append(str(event.info.msg))
 
         callbacks = [_guarded(collect_errors)] + ([_guarded(on_event)] if on_event else [])
+        keep_connections_between_nodes()
         with dbt_environment(self.env):
             runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
             quiet = ["--quiet"] + (["--no-write-json"] if command[0] in QUIET_COMMANDS else [])
@@ -175,6 +176,52 @@ class DbtProject:
         if not result.success and error is None and errors:
             error = " ".join(" ".join(errors).split())
         return InvocationResult(success=bool(result.success), nodes=nodes, error=error)
+
+
+def keep_connections_between_nodes() -> None:
+    """Let each dbt thread keep its connection from one node to the next, within an invocation.
+
+    dbt-postgres closes a thread's connection at the end of every node (dbt-adapters' release;
+    the `reuse_connections` setting proposed for postgres was never merged), so the next node
+    opens another: a server process forked, SCRAM authentication on both sides (12.9 ms of wall
+    and 6.2 ms of the runner's CPU each, measured here) and catalogue caches that start cold (a
+    first query 7 to 17 ms slower than the same query again), and for a staging model a new
+    postgres_fdw connection to the legacy server too. A delta cutover at scale 1.0 opened 205
+    sessions on the target and 34 on the legacy server (pg_stat_database.sessions); now 17 and
+    8. Its time did not move measurably (no-change deltas alternated with the code before: 34.8,
+    33.3 and 34.2 s against 37.0, 35.5 and 32.2 s): the gain is the servers' load, and a remote
+    legacy server's connection set-up over TLS. Released here, a connection that is open is
+    rolled back (what closing it would do to an unfinished transaction) and its temporary tables
+    dropped (dbt's incremental models leave one per build, which a new session would never have
+    seen); it is closed as before if anything fails, and dbt closes them all at the end of the
+    invocation (cleanup_connections). Nothing else is left in a session: the project's macros
+    set no session settings, and psycopg2 prepares no statements.
+    """
+    from dbt.adapters.postgres.connections import PostgresConnectionManager
+
+    if getattr(PostgresConnectionManager, "_cutover_keeps_connections", False):
+        return
+    close_on_release = PostgresConnectionManager.release
+
+    def release(self) -> None:
+        with self.lock:
+            connection = self.get_if_exists()
+        handle = getattr(connection, "handle", None) if connection is not None else None
+        if connection is None or connection.state != "open" or getattr(handle, "closed", 1):
+            close_on_release(self)
+            return
+        try:
+            handle.rollback()
+            connection.transaction_open = False
+            with handle.cursor() as cursor:
+                cursor.execute("discard temp")
+            if not handle.autocommit:
+                handle.commit()
+        except Exception:
+            close_on_release(self)
+
+    PostgresConnectionManager.release = release
+    PostgresConnectionManager._cutover_keeps_connections = True
 
 
 def _guarded(callback: EventCallback) -> EventCallback:

@@ -142,6 +142,20 @@ def test_build_select_plus_profiles_builds_profiles_and_its_parents_only(fresh_l
     assert any(n.name == "profiles_reconcile_with_auth_user" for n in tests)
 
 
+def test_a_build_keeps_each_threads_connection_from_node_to_node(fresh_legacy, dbt_project):
+    def sessions() -> int:
+        return query(
+            target_endpoint(), "select sessions from pg_stat_database where datname = current_database()"
+        )[0][0]
+
+    before = sessions()
+    result = build(dbt_project, "+profiles")
+    opened = sessions() - before - 1  # the count's own
+    # dbt-postgres alone opens one per node (runner.dbt.keep_connections_between_nodes)
+    assert len(result.nodes) > 12
+    assert opened <= 8, f"{opened} connections for {len(result.nodes)} nodes"
+
+
 # One legacy row per data problem (ids 990001 and up), on a small mini-graph of valid parents:
 # office 990001, account 990003, doctor 990001, patient 990001, order 990001, case 990001.
 PROBLEM_ROWS = """
