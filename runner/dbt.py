@@ -181,20 +181,16 @@ class DbtProject:
 def keep_connections_between_nodes() -> None:
     """Let each dbt thread keep its connection from one node to the next, within an invocation.
 
-    dbt-postgres closes a thread's connection at the end of every node (dbt-adapters' release;
-    the `reuse_connections` setting proposed for postgres was never merged), so the next node
-    opens another: a server process forked, SCRAM authentication on both sides (12.9 ms of wall
-    and 6.2 ms of the runner's CPU each, measured here) and catalogue caches that start cold (a
-    first query 7 to 17 ms slower than the same query again), and for a staging model a new
-    postgres_fdw connection to the legacy server too. A delta cutover at scale 1.0 opened 205
-    sessions on the target and 34 on the legacy server (pg_stat_database.sessions); now 17 and
-    8. Its time did not move measurably (no-change deltas alternated with the code before: 34.8,
-    33.3 and 34.2 s against 37.0, 35.5 and 32.2 s): the gain is the servers' load, and a remote
-    legacy server's connection set-up over TLS. Released here, a connection that is open is
-    rolled back (what closing it would do to an unfinished transaction) and its temporary tables
-    dropped (dbt's incremental models leave one per build, which a new session would never have
-    seen); it is closed as before if anything fails, and dbt closes them all at the end of the
-    invocation (cleanup_connections). Nothing else is left in a session: the project's macros
+    dbt-postgres closes a thread's connection at the end of every node (dbt-adapters' release; the
+    `reuse_connections` setting proposed for postgres was never merged), so the next node opens
+    another: a server process forked, SCRAM authentication on both sides, catalogue caches that
+    start cold, and for a staging model a new postgres_fdw connection to the legacy server too.
+    Kept, a cutover at scale 0.1 takes some 13% less time and a delta's sessions fall tenfold
+    (docs/benchmark.md, "The figures behind the code"). Released here, a connection that is open
+    is rolled back (what closing it would do to an unfinished transaction) and its temporary
+    tables dropped (dbt's incremental models leave one per build, which a new session would never
+    have seen); it is closed as before if anything fails, and dbt closes them all at the end of
+    the invocation (cleanup_connections). Nothing else is left in a session: the project's macros
     set no session settings, and psycopg2 prepares no statements.
     """
     from dbt.adapters.postgres.connections import PostgresConnectionManager
