@@ -466,7 +466,8 @@ def runs_of_this_module(generated_legacy, target_super):
     phase's validation, and its resume."""
     if not OUTPUTS:
         reset_target(target_super)
-        cutover("run", CUTOVER_TEST_KILL_AT="phase:3:validating")
+        killed = cutover("run", CUTOVER_TEST_KILL_AT="phase:3:validating")
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
         assert cutover("resume").returncode == 0, OUTPUTS[-1]
     return OUTPUTS
 
